@@ -1,0 +1,359 @@
+package eval
+
+import (
+	"github.com/accelopt/accelopt/workload"
+)
+
+// rank is the number of coordinates of a data-space point. Weights are
+// (G, M, C, R, S), Inputs (N, G, C, H, W), Outputs (N, G, M, Q, P).
+const rank = 5
+
+type point [rank]int64
+
+// box is an axis-aligned box of data-space points, hi exclusive.
+type box struct{ lo, hi point }
+
+func (b box) size() int64 {
+	v := int64(1)
+	for i := 0; i < rank; i++ {
+		if b.hi[i] <= b.lo[i] {
+			return 0
+		}
+		v *= b.hi[i] - b.lo[i]
+	}
+	return v
+}
+
+// overlap is the number of points two boxes share.
+func overlap(a, b box) int64 {
+	v := int64(1)
+	for i := 0; i < rank; i++ {
+		lo, hi := a.lo[i], a.hi[i]
+		if b.lo[i] > lo {
+			lo = b.lo[i]
+		}
+		if b.hi[i] < hi {
+			hi = b.hi[i]
+		}
+		if hi <= lo {
+			return 0
+		}
+		v *= hi - lo
+	}
+	return v
+}
+
+// coefs holds the layer's strides and dilations for the Inputs projection.
+type coefs struct{ wstride, hstride, wdil, hdil int64 }
+
+// project maps an operation-space point (indexed by workload.Dim) to a point
+// of data space ds.
+func project(ds workload.DataSpace, p *[workload.NumDims]int64, c coefs) point {
+	switch ds {
+	case workload.Weights:
+		return point{p[workload.G], p[workload.M], p[workload.C], p[workload.R], p[workload.S]}
+	case workload.Inputs:
+		return point{p[workload.N], p[workload.G], p[workload.C],
+			c.hdil*p[workload.S] + c.hstride*p[workload.Q],
+			c.wdil*p[workload.R] + c.wstride*p[workload.P]}
+	default:
+		return point{p[workload.N], p[workload.G], p[workload.M], p[workload.Q], p[workload.P]}
+	}
+}
+
+// loop is one loop of the flattened nest, innermost first.
+type loop struct {
+	dim     workload.Dim
+	end     int64
+	spatial bool
+	level   int // storage level the loop belongs to
+}
+
+// nest is the loop nest of one mapping with everything the delta analysis
+// precomputes about it.
+type nest struct {
+	loops    []loop
+	scale    []int64                       // step of loop k in its dimension's coordinates
+	mold     [][workload.NumDims]int64     // extent-1 of the sub-nest at and below loop k
+	boundary []bool                        // loop k is the outermost loop of its storage level
+	master   []bool                        // loop k is the outermost spatial loop of a group
+	groupLo  []int                         // for a master: index of the innermost loop of its group
+	outside  []int64                       // product of spatial loops outside loop k
+	fanout   []int64                       // for a master: product of its group's ends
+	groups   [][workload.NumDataSpaces]int64 // for a master: distinct data-space translations in its group
+	bound    []int                         // per storage level: its boundary loop
+	first    []int                         // per storage level: its innermost loop the stats come from
+	coefs    coefs
+}
+
+// sim is the mutable state of one delta analysis run.
+type sim struct {
+	n         *nest
+	transform [workload.NumDims]int64
+	epochs    int64
+	computes  int64
+	acc       [][workload.NumDataSpaces]int64 // temporal: accesses recorded at loop k
+	spat      [][workload.NumDataSpaces]int64 // master: per-element delivered volume
+	maxSize   [][workload.NumDataSpaces]int64
+	last      [][workload.NumDataSpaces]box
+	hasLast   [][workload.NumDataSpaces]bool
+	trans     [][workload.NumDataSpaces]point
+	hasTrans  [][workload.NumDataSpaces]bool
+}
+
+// workingSet returns the data-space box touched by the sub-nest at loop k at
+// the current outer position.
+func (s *sim) workingSet(k int, ds workload.DataSpace) box {
+	var lo, hi [workload.NumDims]int64
+	for d := 0; d < int(workload.NumDims); d++ {
+		lo[d] = s.transform[d]
+		hi[d] = s.transform[d] + s.n.mold[k][d]
+	}
+	b := box{lo: project(ds, &lo, s.n.coefs), hi: project(ds, &hi, s.n.coefs)}
+	for i := range b.hi {
+		b.hi[i]++
+	}
+	return b
+}
+
+// deltas analyses loop k at the current position and returns, per data
+// space, how many points of its working set are new relative to the previous
+// visit of the same loop (Timeloop's delta with reset on stride change).
+func (s *sim) deltas(k int) [workload.NumDataSpaces]int64 {
+	n := s.n
+	if n.loops[k].spatial {
+		s.spatialStep(k)
+	} else {
+		s.temporalStep(k)
+	}
+	var out [workload.NumDataSpaces]int64
+	if !n.boundary[k] && !n.master[k] {
+		return out
+	}
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		b := s.workingSet(k, ds)
+		sz := b.size()
+		if sz > s.maxSize[k][ds] {
+			s.maxSize[k][ds] = sz
+		}
+		if !n.boundary[k] {
+			continue
+		}
+		if !s.hasLast[k][ds] {
+			out[ds] = sz
+			s.last[k][ds], s.hasLast[k][ds] = b, true
+			continue
+		}
+		var t point
+		for i := range t {
+			t[i] = b.lo[i] - s.last[k][ds].lo[i]
+		}
+		switch {
+		case !s.hasTrans[k][ds]:
+			out[ds] = sz - overlap(b, s.last[k][ds])
+			s.trans[k][ds], s.hasTrans[k][ds] = t, true
+		case t == s.trans[k][ds]:
+			out[ds] = sz - overlap(b, s.last[k][ds])
+		default:
+			// The tile changed stride: no residual reuse.
+			out[ds] = sz
+			s.hasTrans[k][ds] = false
+		}
+		s.last[k][ds] = b
+	}
+	return out
+}
+
+// temporalStep visits iteration 0 and, standing for all the others, iteration
+// 1 of temporal loop k (Timeloop's uniform temporal extrapolation).
+func (s *sim) temporalStep(k int) {
+	n := s.n
+	end := n.loops[k].end
+	if k == 0 {
+		v := end * s.epochs
+		s.computes += v
+		for ds := range s.acc[0] {
+			s.acc[0][ds] += v
+		}
+		return
+	}
+	d := n.loops[k].dim
+	saved := s.transform[d]
+	sum := s.deltas(k - 1)
+	s.transform[d] += n.scale[k]
+	if end >= 2 {
+		e := s.epochs
+		s.epochs *= end - 1
+		d1 := s.deltas(k - 1)
+		s.epochs = e
+		for ds := range sum {
+			sum[ds] += d1[ds] * (end - 1)
+		}
+	}
+	s.transform[d] = saved
+	if n.boundary[k-1] {
+		for ds := range sum {
+			s.acc[k][ds] += sum[ds] * s.epochs
+		}
+	}
+}
+
+// spatialStep analyses the spatial group whose outermost loop is k: the first
+// element is analysed in full, the others are translated copies of it
+// (Timeloop's first-element spatial extrapolation), and copies with equal data
+// are delivered once (multicast).
+func (s *sim) spatialStep(k int) {
+	n := s.n
+	j := n.groupLo[k]
+	if j == 0 {
+		// The group feeds the MACs directly: each element consumes one point.
+		s.computes += s.epochs
+		for ds := range s.spat[k] {
+			s.spat[k][ds] += s.epochs
+		}
+		return
+	}
+	d0 := s.deltas(j - 1)
+	for ds := range d0 {
+		s.spat[k][ds] += d0[ds] * s.epochs
+	}
+}
+
+// buildNest flattens a mapping into Timeloop's loop nest: per storage level,
+// the spatial loops of the fan-out below it (X innermost) and then its
+// temporal loops, dropping factors of 1 (a level without temporal loops gets
+// one trivial loop).
+func buildNest(levels []levelLoops, c coefs) *nest {
+	n := &nest{coefs: c}
+	for i, lv := range levels {
+		for _, l := range lv.spatialX {
+			n.loops = append(n.loops, loop{dim: l.dim, end: l.end, spatial: true, level: i})
+		}
+		for _, l := range lv.spatialY {
+			n.loops = append(n.loops, loop{dim: l.dim, end: l.end, spatial: true, level: i})
+		}
+		added := false
+		for _, l := range lv.temporal {
+			n.loops = append(n.loops, loop{dim: l.dim, end: l.end, level: i})
+			added = true
+		}
+		if !added {
+			n.loops = append(n.loops, loop{dim: workload.Q, end: 1, level: i})
+		}
+		n.bound = append(n.bound, len(n.loops)-1)
+	}
+	K := len(n.loops)
+	n.scale = make([]int64, K)
+	n.mold = make([][workload.NumDims]int64, K)
+	n.boundary = make([]bool, K)
+	n.master = make([]bool, K)
+	n.groupLo = make([]int, K)
+	n.outside = make([]int64, K)
+	n.fanout = make([]int64, K)
+	n.groups = make([][workload.NumDataSpaces]int64, K)
+	var cum [workload.NumDims]int64
+	for d := range cum {
+		cum[d] = 1
+	}
+	for k, l := range n.loops {
+		n.scale[k] = cum[l.dim]
+		cum[l.dim] *= l.end
+		for d := range cum {
+			n.mold[k][d] = cum[d] - 1
+		}
+	}
+	for _, b := range n.bound {
+		n.boundary[b] = true
+	}
+	prod := int64(1)
+	for k := K - 1; k >= 0; k-- {
+		n.outside[k] = prod
+		if n.loops[k].spatial {
+			n.master[k] = k == K-1 || !n.loops[k+1].spatial
+			prod *= n.loops[k].end
+		}
+	}
+	for k := 0; k < K; k++ {
+		if !n.master[k] {
+			continue
+		}
+		j := k
+		for j > 0 && n.loops[j-1].spatial {
+			j--
+		}
+		n.groupLo[k] = j
+		n.fanout[k] = 1
+		for i := j; i <= k; i++ {
+			n.fanout[k] *= n.loops[i].end
+		}
+		n.groups[k] = n.translationGroups(j, k)
+	}
+	n.first = make([]int, len(levels))
+	start := 0
+	for i, b := range n.bound {
+		f := start
+		for k := start; k <= b; k++ {
+			if !n.loops[k].spatial || n.master[k] {
+				f = k
+				break
+			}
+		}
+		n.first[i] = f
+		start = b + 1
+	}
+	return n
+}
+
+// translationGroups counts, per data space, the distinct offsets by which the
+// elements of the spatial group j..k shift the data they need.
+func (n *nest) translationGroups(j, k int) [workload.NumDataSpaces]int64 {
+	var out [workload.NumDataSpaces]int64
+	idx := make([]int64, k-j+1)
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		seen := map[point]struct{}{}
+		for i := range idx {
+			idx[i] = 0
+		}
+		for {
+			var p [workload.NumDims]int64
+			for i := range idx {
+				l := n.loops[j+i]
+				p[l.dim] += idx[i] * n.scale[j+i]
+			}
+			seen[project(ds, &p, n.coefs)] = struct{}{}
+			i := 0
+			for ; i < len(idx); i++ {
+				idx[i]++
+				if idx[i] < n.loops[j+i].end {
+					break
+				}
+				idx[i] = 0
+			}
+			if i == len(idx) {
+				break
+			}
+		}
+		out[ds] = int64(len(seen))
+	}
+	return out
+}
+
+// levelLoops lists one storage level's non-trivial loops, innermost first.
+type levelLoops struct {
+	temporal, spatialX, spatialY []loop
+}
+
+func (n *nest) run() *sim {
+	K := len(n.loops)
+	s := &sim{n: n, epochs: 1,
+		acc:      make([][workload.NumDataSpaces]int64, K),
+		spat:     make([][workload.NumDataSpaces]int64, K),
+		maxSize:  make([][workload.NumDataSpaces]int64, K),
+		last:     make([][workload.NumDataSpaces]box, K),
+		hasLast:  make([][workload.NumDataSpaces]bool, K),
+		trans:    make([][workload.NumDataSpaces]point, K),
+		hasTrans: make([][workload.NumDataSpaces]bool, K),
+	}
+	s.deltas(K - 1)
+	return s
+}

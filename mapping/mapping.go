@@ -1,0 +1,170 @@
+// Package mapping describes how a layer's loop nest is laid onto an
+// architecture: per storage level, temporal factors with a loop order, spatial
+// factors split over the X and Y axes of the fan-out below the level, and which
+// data spaces the level keeps. It reads, writes and structurally validates
+// Timeloop mapping YAML.
+package mapping
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// Level is the mapping of one storage level. Factor arrays are indexed by
+// workload.Dim; a zero factor means 1.
+type Level struct {
+	Temporal [workload.NumDims]int
+	// Perm is the temporal loop order, innermost first; dimensions missing
+	// from it are placed outermost in dimension order.
+	Perm []workload.Dim
+	// Spatial factors of the fan-out below this level; SpatialPerm orders them
+	// innermost first, and dimensions at positions < Split are on X.
+	Spatial     [workload.NumDims]int
+	SpatialPerm []workload.Dim
+	Split       int
+	Keep        [workload.NumDataSpaces]bool
+}
+
+// Mapping is one layer's mapping; Levels align with arch.Arch.Levels
+// (innermost first).
+type Mapping struct {
+	Levels []Level
+}
+
+// New returns a mapping for n levels with all factors 1, every level keeping
+// every data space, default orders and all spatial dims on X.
+func New(n int) *Mapping {
+	m := &Mapping{Levels: make([]Level, n)}
+	for i := range m.Levels {
+		l := &m.Levels[i]
+		for d := range l.Temporal {
+			l.Temporal[d] = 1
+			l.Spatial[d] = 1
+		}
+		l.Perm = DefaultPerm()
+		l.SpatialPerm = DefaultPerm()
+		l.Split = int(workload.NumDims)
+		for ds := range l.Keep {
+			l.Keep[ds] = true
+		}
+	}
+	return m
+}
+
+// DefaultPerm is the dimension order C M R S N P Q G.
+func DefaultPerm() []workload.Dim {
+	p := make([]workload.Dim, workload.NumDims)
+	for i := range p {
+		p[i] = workload.Dim(i)
+	}
+	return p
+}
+
+// Clone returns a deep copy.
+func (m *Mapping) Clone() *Mapping {
+	c := &Mapping{Levels: make([]Level, len(m.Levels))}
+	copy(c.Levels, m.Levels)
+	for i := range c.Levels {
+		c.Levels[i].Perm = append([]workload.Dim(nil), m.Levels[i].Perm...)
+		c.Levels[i].SpatialPerm = append([]workload.Dim(nil), m.Levels[i].SpatialPerm...)
+	}
+	return c
+}
+
+// FullPerm returns a complete order of all dimensions, innermost first,
+// padding p with the missing dimensions in dimension order.
+func FullPerm(p []workload.Dim) []workload.Dim {
+	var seen [workload.NumDims]bool
+	out := make([]workload.Dim, 0, workload.NumDims)
+	for _, d := range p {
+		if d >= 0 && d < workload.NumDims && !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if !seen[d] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// SpatialXY splits a level's spatial factors into their X and Y products.
+func (l *Level) SpatialXY() (x, y int) {
+	x, y = 1, 1
+	for i, d := range FullPerm(l.SpatialPerm) {
+		f := factor(l.Spatial[d])
+		if i < l.Split {
+			x *= f
+		} else {
+			y *= f
+		}
+	}
+	return x, y
+}
+
+// OnX reports whether dimension d's spatial loop is on the X axis.
+func (l *Level) OnX(d workload.Dim) bool {
+	for i, e := range FullPerm(l.SpatialPerm) {
+		if e == d {
+			return i < l.Split
+		}
+	}
+	return true
+}
+
+func factor(f int) int {
+	if f == 0 {
+		return 1
+	}
+	return f
+}
+
+// Validate checks the mapping's structure against an architecture and a
+// layer: level count, factor products, spatial factors within the fan-out,
+// and keep choices allowed by the architecture. Capacity is checked by the
+// evaluator, which computes tile sizes.
+func (m *Mapping) Validate(a *arch.Arch, l workload.Layer) error {
+	if len(m.Levels) != len(a.Levels) {
+		return fmt.Errorf("mapping has %d levels, architecture %q has %d", len(m.Levels), a.Name, len(a.Levels))
+	}
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		prod := 1
+		var parts []string
+		for i, lv := range m.Levels {
+			t, s := lv.Temporal[d], lv.Spatial[d]
+			if t < 0 || s < 0 {
+				return fmt.Errorf("level %s: factor of %s is negative", a.Levels[i].Name, d)
+			}
+			prod *= factor(t) * factor(s)
+			if factor(t)*factor(s) > 1 {
+				parts = append(parts, fmt.Sprintf("%s:%d", a.Levels[i].Name, factor(t)*factor(s)))
+			}
+		}
+		if prod != l.Dims[d] {
+			return fmt.Errorf("factors of dimension %s multiply to %d (%s), layer has %s=%d",
+				d, prod, strings.Join(parts, " "), d, l.Dims[d])
+		}
+	}
+	for i := range m.Levels {
+		lv := &m.Levels[i]
+		fx, fy := a.Fanout(i)
+		x, y := lv.SpatialXY()
+		if x > fx || y > fy {
+			return fmt.Errorf("level %s: spatial factors need %dx%d (X x Y) instances below it, hardware has %dx%d",
+				a.Levels[i].Name, x, y, fx, fy)
+		}
+		if k := a.Levels[i].Keeps; k != nil {
+			for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+				if lv.Keep[ds] && !k[ds] {
+					return fmt.Errorf("level %s: keeps %s, which the architecture does not allow there", a.Levels[i].Name, ds)
+				}
+			}
+		}
+	}
+	return nil
+}
