@@ -73,16 +73,16 @@ type loop struct {
 // precomputes about it.
 type nest struct {
 	loops    []loop
-	scale    []int64                       // step of loop k in its dimension's coordinates
-	mold     [][workload.NumDims]int64     // extent-1 of the sub-nest at and below loop k
-	boundary []bool                        // loop k is the outermost loop of its storage level
-	master   []bool                        // loop k is the outermost spatial loop of a group
-	groupLo  []int                         // for a master: index of the innermost loop of its group
-	outside  []int64                       // product of spatial loops outside loop k
-	fanout   []int64                       // for a master: product of its group's ends
+	scale    []int64                         // step of loop k in its dimension's coordinates
+	mold     [][workload.NumDims]int64       // extent-1 of the sub-nest at and below loop k
+	boundary []bool                          // loop k is the outermost loop of its storage level
+	master   []bool                          // loop k is the outermost spatial loop of a group
+	groupLo  []int                           // for a master: index of the innermost loop of its group
+	outside  []int64                         // product of spatial loops outside loop k
+	fanout   []int64                         // for a master: product of its group's ends
 	groups   [][workload.NumDataSpaces]int64 // for a master: distinct data-space translations in its group
-	bound    []int                         // per storage level: its boundary loop
-	first    []int                         // per storage level: its innermost loop the stats come from
+	bound    []int                           // per storage level: its boundary loop
+	first    []int                           // per storage level: its innermost loop the stats come from
 	coefs    coefs
 }
 

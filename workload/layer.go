@@ -106,12 +106,12 @@ func Relevant(ds DataSpace, d Dim) bool {
 // Dim; C and M are per group. A fully connected layer or a matmul is a 1x1
 // convolution with P = Q = 1.
 type Layer struct {
-	Name  string
-	Type  string // conv, dwconv, fc, matmul
-	Dims  [NumDims]int
+	Name                 string
+	Type                 string // conv, dwconv, fc, matmul
+	Dims                 [NumDims]int
 	Wstride, Hstride     int
 	Wdilation, Hdilation int
-	Count int // how many times this shape occurs in its network
+	Count                int // how many times this shape occurs in its network
 }
 
 // NewConv returns a layer with the given bounds, unit strides and dilations,
