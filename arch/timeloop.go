@@ -189,6 +189,9 @@ func ParseTimeloopArch(data []byte) (*Arch, error) {
 						ca[normKey(k)] = v
 					}
 				}
+				if int64(mult)*int64(n) > 1<<30 {
+					return fmt.Errorf("field %s.name: more than 2^30 instances", cpath)
+				}
 				comps = append(comps, component{name: name, class: cls, instances: mult * n, attrs: ca, path: cpath + " (" + name + ")"})
 			}
 		}
@@ -207,6 +210,9 @@ func ParseTimeloopArch(data []byte) (*Arch, error) {
 				_, n, err := parseName(ns)
 				if err != nil {
 					return fmt.Errorf("field %s.name: %w", spath, err)
+				}
+				if int64(mult)*int64(n) > 1<<30 {
+					return fmt.Errorf("field %s.name: more than 2^30 instances", spath)
 				}
 				if err := walk(cm, spath, mult*n, attrs); err != nil {
 					return err

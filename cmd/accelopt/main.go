@@ -5,7 +5,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -30,25 +32,32 @@ func newRootCmd() *cobra.Command {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run executes the CLI and returns the exit status. A panic anywhere below is
 // turned into a one-line error rather than a trace.
-func run(args []string) (status int) {
+func run(args []string, stdout, stderr io.Writer) (status int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(os.Stderr, "accelopt: internal error: %v\n", r)
+			fmt.Fprintf(stderr, "accelopt: internal error: %v\n", r)
 			status = 1
 		}
 	}()
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	if err := root.Execute(); err != nil {
 		var u usageError
 		_ = errors.As(err, &u)
-		fmt.Fprintf(os.Stderr, "accelopt: %v\n", err)
+		fmt.Fprintf(stderr, "accelopt: %s\n", oneLine(err.Error()))
 		return 1
 	}
 	return 0
+}
+
+// oneLine folds a message onto a single line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -1,0 +1,299 @@
+package search
+
+import (
+	"context"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// Neighbour returns a copy of m changed by one random move: a prime factor
+// moved between levels or between temporal and spatial, two loops of a level
+// swapped, or a spatial dimension moved between X and Y. Fixed parts of the
+// constraints are not touched. It returns nil when no move applies.
+func (s *Space) Neighbour(m *mapping.Mapping, rng *rand.Rand) *mapping.Mapping {
+	for try := 0; try < 16; try++ {
+		c := m.Clone()
+		var ok bool
+		switch k := rng.IntN(10); {
+		case k < 6:
+			ok = s.movePrime(c, rng)
+		case k < 9:
+			ok = s.swapLoops(c, rng)
+		default:
+			ok = s.flipAxis(c, rng)
+		}
+		if ok {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *Space) movePrime(m *mapping.Mapping, rng *rand.Rand) bool {
+	d := workload.Dim(rng.IntN(int(workload.NumDims)))
+	if s.Layer.Dims[d] == 1 {
+		return false
+	}
+	sl := s.slots(d)
+	var from []slot
+	for _, t := range sl {
+		if s.factorAt(m, t, d) > 1 {
+			from = append(from, t)
+		}
+	}
+	if len(from) == 0 || len(sl) < 2 {
+		return false
+	}
+	f := from[rng.IntN(len(from))]
+	ps := primeFactors(s.factorAt(m, f, d))
+	p := ps[rng.IntN(len(ps))]
+	t := sl[rng.IntN(len(sl))]
+	if t == f {
+		return false
+	}
+	s.setFactor(m, f, d, s.factorAt(m, f, d)/p)
+	if !s.place(m, d, p, t, rng) {
+		return false
+	}
+	return true
+}
+
+func (s *Space) factorAt(m *mapping.Mapping, t slot, d workload.Dim) int {
+	if t.spatial {
+		return m.Levels[t.level].Spatial[d]
+	}
+	return m.Levels[t.level].Temporal[d]
+}
+
+func (s *Space) setFactor(m *mapping.Mapping, t slot, d workload.Dim, v int) {
+	if t.spatial {
+		m.Levels[t.level].Spatial[d] = v
+	} else {
+		m.Levels[t.level].Temporal[d] = v
+	}
+}
+
+// swapLoops swaps two loops with factors above 1 in a level's temporal order.
+func (s *Space) swapLoops(m *mapping.Mapping, rng *rand.Rand) bool {
+	i := rng.IntN(len(m.Levels))
+	if s.Cons != nil && i < len(s.Cons.Perm) && s.Cons.Perm[i] != nil {
+		return false
+	}
+	lv := &m.Levels[i]
+	lv.Perm = mapping.FullPerm(lv.Perm)
+	var pos []int
+	for j, d := range lv.Perm {
+		if lv.Temporal[d] > 1 {
+			pos = append(pos, j)
+		}
+	}
+	if len(pos) < 2 {
+		return false
+	}
+	a := rng.IntN(len(pos))
+	b := rng.IntN(len(pos) - 1)
+	if b >= a {
+		b++
+	}
+	lv.Perm[pos[a]], lv.Perm[pos[b]] = lv.Perm[pos[b]], lv.Perm[pos[a]]
+	return true
+}
+
+// flipAxis moves one spatial dimension of a level to the other axis.
+func (s *Space) flipAxis(m *mapping.Mapping, rng *rand.Rand) bool {
+	i := rng.IntN(len(m.Levels))
+	lv := &m.Levels[i]
+	var ds []workload.Dim
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if lv.Spatial[d] > 1 && s.axis(i, d) == 0 {
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) == 0 {
+		return false
+	}
+	d := ds[rng.IntN(len(ds))]
+	s.setAxis(lv, d, !lv.OnX(d))
+	return s.fitsFanout(m, i)
+}
+
+// LocalOptions tune the parallel local search.
+type LocalOptions struct {
+	Objective  Objective
+	Starts     int     // independent starts
+	Neighbours int     // neighbours drawn per start per round
+	Patience   int     // rounds without improvement before a start stops
+	MaxRounds  int     // hard limit on rounds
+	Pack       float64 // bias of the random starts towards the fan-out and inner levels
+	Seed       uint64
+	Workers    int // goroutines evaluating candidates; 0 means GOMAXPROCS
+	// Init, when set, seeds the first start (a warm start).
+	Init *mapping.Mapping
+}
+
+func (o *LocalOptions) defaults() {
+	if o.Objective == "" {
+		o.Objective = EDP
+	}
+	if o.Starts <= 0 {
+		o.Starts = 8
+	}
+	if o.Neighbours <= 0 {
+		o.Neighbours = 16
+	}
+	if o.Patience <= 0 {
+		o.Patience = 6
+	}
+	if o.MaxRounds <= 0 {
+		o.MaxRounds = 400
+	}
+	if o.Pack == 0 {
+		o.Pack = 0.7
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+}
+
+// Found is a mapping with its evaluation.
+type Found struct {
+	Mapping *mapping.Mapping
+	Result  *eval.Result
+	Score   float64
+	Evals   int // evaluations spent
+	Start   float64
+}
+
+// Local runs the parallel local search: every round, all neighbours of all
+// live starts are evaluated as one batch across Workers goroutines, and each
+// start moves to its best neighbour when that improves it. It returns the best
+// legal mapping found; ctx cancellation stops it early with the best so far.
+func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
+	o.defaults()
+	type start struct {
+		rng   *rand.Rand
+		cur   *mapping.Mapping
+		score float64
+		res   *eval.Result
+		stall int
+	}
+	starts := make([]*start, o.Starts)
+	var best *Found
+	evals := 0
+	for k := range starts {
+		rng := rand.New(rand.NewPCG(o.Seed, uint64(k)+1))
+		var m *mapping.Mapping
+		var r *eval.Result
+		var err error
+		if k == 0 && o.Init != nil {
+			m = o.Init.Clone()
+			r, err = eval.Layer(s.Arch, s.Layer, m)
+		}
+		if m == nil || err != nil {
+			m, r, err = s.Random(rng, o.Pack*float64(k+1)/float64(o.Starts))
+			if err != nil {
+				return nil, err
+			}
+		}
+		evals++
+		st := &start{rng: rng, cur: m, res: r, score: o.Objective.Score(r)}
+		starts[k] = st
+		if best == nil || st.score < best.Score {
+			best = &Found{Mapping: m, Result: r, Score: st.score}
+		}
+	}
+	initial := best.Score
+	type cand struct {
+		owner int
+		m     *mapping.Mapping
+		r     *eval.Result
+		score float64
+	}
+	for round := 0; round < o.MaxRounds; round++ {
+		if ctx.Err() != nil {
+			break
+		}
+		var batch []cand
+		for k, st := range starts {
+			if st.stall > o.Patience {
+				continue
+			}
+			for j := 0; j < o.Neighbours; j++ {
+				if n := s.Neighbour(st.cur, st.rng); n != nil {
+					batch = append(batch, cand{owner: k, m: n})
+				}
+			}
+		}
+		if len(batch) == 0 {
+			break
+		}
+		evalBatch(len(batch), o.Workers, func(i int) {
+			r, err := eval.Layer(s.Arch, s.Layer, batch[i].m)
+			if err == nil {
+				batch[i].r = r
+				batch[i].score = o.Objective.Score(r)
+			}
+		})
+		evals += len(batch)
+		bestOf := make([]int, len(starts))
+		for k := range bestOf {
+			bestOf[k] = -1
+		}
+		for i, c := range batch {
+			if c.r == nil {
+				continue
+			}
+			if b := bestOf[c.owner]; b < 0 || c.score < batch[b].score {
+				bestOf[c.owner] = i
+			}
+		}
+		for k, st := range starts {
+			b := bestOf[k]
+			if b >= 0 && batch[b].score < st.score*(1-1e-12) {
+				st.cur, st.res, st.score, st.stall = batch[b].m, batch[b].r, batch[b].score, 0
+				if st.score < best.Score {
+					best = &Found{Mapping: st.cur, Result: st.res, Score: st.score}
+				}
+			} else {
+				st.stall++
+			}
+		}
+	}
+	best.Evals = evals
+	best.Start = initial
+	return best, nil
+}
+
+// evalBatch runs f(0..n-1) on w goroutines.
+func evalBatch(n, w int, f func(i int)) {
+	if w > n {
+		w = n
+	}
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, n)
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,319 @@
+// Package search finds good mappings and hardware: the legal mapping space of
+// a layer on an architecture, random legal mappings, neighbour moves, a
+// parallel local search, an exhaustive mapper for small problems, and the
+// network-level co-optimizer built on them.
+package search
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// Objective names what a search minimizes.
+type Objective string
+
+// The objectives.
+const (
+	Latency Objective = "latency"
+	Energy  Objective = "energy"
+	EDP     Objective = "edp"
+)
+
+// ParseObjective reads an objective name.
+func ParseObjective(s string) (Objective, error) {
+	switch Objective(s) {
+	case Latency, Energy, EDP:
+		return Objective(s), nil
+	}
+	return "", fmt.Errorf("unknown objective %q (want latency, energy or edp)", s)
+}
+
+// Score is the value of an evaluation under an objective (lower is better).
+func (o Objective) Score(r *eval.Result) float64 {
+	switch o {
+	case Energy:
+		return r.EnergyPJ
+	case EDP:
+		return r.EnergyPJ * float64(r.Cycles)
+	}
+	// Latency, with energy as a tie-break worth far less than one cycle.
+	return float64(r.Cycles) + r.EnergyPJ*1e-12
+}
+
+// Constraints fix parts of a mapping, as Timeloop's architecture constraints
+// do. Entries are per level (innermost first); nil means free.
+type Constraints struct {
+	// Temporal[i][d] > 0 fixes the temporal factor of dimension d at level i.
+	Temporal [][workload.NumDims]int
+	// Spatial[i][d] > 0 fixes the spatial factor of dimension d at level i.
+	Spatial [][workload.NumDims]int
+	// SpatialAxis[i][d] is 'X' or 'Y' to pin a dimension's spatial axis.
+	SpatialAxis [][workload.NumDims]byte
+	// Perm[i], when set, fixes the temporal order (innermost first).
+	Perm [][]workload.Dim
+	// Keep[i], when set, fixes which data spaces level i keeps.
+	Keep []*[workload.NumDataSpaces]bool
+}
+
+// Space is the legal mapping space of one layer on one architecture.
+type Space struct {
+	Arch  *arch.Arch
+	Layer workload.Layer
+	Cons  *Constraints
+	keep  [][workload.NumDataSpaces]bool
+	fanX  []int
+	fanY  []int
+}
+
+// NewSpace builds the mapping space. Levels keep what the architecture fixes
+// (arch.Level.Keeps), what the constraints fix, or else every data space.
+func NewSpace(a *arch.Arch, l workload.Layer, c *Constraints) (*Space, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Space{Arch: a, Layer: l, Cons: c}
+	L := len(a.Levels)
+	s.keep = make([][workload.NumDataSpaces]bool, L)
+	s.fanX = make([]int, L)
+	s.fanY = make([]int, L)
+	for i := range a.Levels {
+		for ds := range s.keep[i] {
+			s.keep[i][ds] = true
+		}
+		if k := a.Levels[i].Keeps; k != nil {
+			s.keep[i] = *k
+		}
+		if c != nil && i < len(c.Keep) && c.Keep[i] != nil {
+			s.keep[i] = *c.Keep[i]
+		}
+		s.fanX[i], s.fanY[i] = a.Fanout(i)
+	}
+	return s, nil
+}
+
+// primeFactors returns n's prime factors in ascending order.
+func primeFactors(n int) []int {
+	var out []int
+	for p := 2; p*p <= n; p++ {
+		for n%p == 0 {
+			out = append(out, p)
+			n /= p
+		}
+	}
+	if n > 1 {
+		out = append(out, n)
+	}
+	return out
+}
+
+// slot is where a factor lives: a level and whether it is spatial.
+type slot struct {
+	level   int
+	spatial bool
+}
+
+func (s *Space) fixedT(i int, d workload.Dim) int {
+	if s.Cons != nil && i < len(s.Cons.Temporal) {
+		return s.Cons.Temporal[i][d]
+	}
+	return 0
+}
+
+func (s *Space) fixedS(i int, d workload.Dim) int {
+	if s.Cons != nil && i < len(s.Cons.Spatial) {
+		return s.Cons.Spatial[i][d]
+	}
+	return 0
+}
+
+// free reports whether a prime factor of d may be placed in slot sl.
+func (s *Space) free(sl slot, d workload.Dim) bool {
+	if sl.spatial {
+		return s.fanX[sl.level]*s.fanY[sl.level] > 1 && s.fixedS(sl.level, d) == 0
+	}
+	return s.fixedT(sl.level, d) == 0
+}
+
+// slots lists the places a prime factor of d may go.
+func (s *Space) slots(d workload.Dim) []slot {
+	var out []slot
+	for i := range s.Arch.Levels {
+		for _, sp := range []bool{false, true} {
+			sl := slot{i, sp}
+			if s.free(sl, d) {
+				out = append(out, sl)
+			}
+		}
+	}
+	return out
+}
+
+// base returns a mapping with the fixed parts of the constraints applied and
+// every other factor 1.
+func (s *Space) base() (*mapping.Mapping, [workload.NumDims]int, error) {
+	m := mapping.New(len(s.Arch.Levels))
+	var rest [workload.NumDims]int
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		rest[d] = s.Layer.Dims[d]
+	}
+	for i := range m.Levels {
+		lv := &m.Levels[i]
+		lv.Keep = s.keep[i]
+		lv.Split = 0
+		for d := workload.Dim(0); d < workload.NumDims; d++ {
+			for _, f := range []struct {
+				v   int
+				dst *int
+			}{{s.fixedT(i, d), &lv.Temporal[d]}, {s.fixedS(i, d), &lv.Spatial[d]}} {
+				if f.v > 0 {
+					if rest[d]%f.v != 0 {
+						return nil, rest, fmt.Errorf("constraint on level %s: factor %d of %s does not divide %d",
+							s.Arch.Levels[i].Name, f.v, d, rest[d])
+					}
+					*f.dst = f.v
+					rest[d] /= f.v
+				}
+			}
+		}
+		if s.Cons != nil && i < len(s.Cons.Perm) && s.Cons.Perm[i] != nil {
+			lv.Perm = mapping.FullPerm(s.Cons.Perm[i])
+		}
+		// Spatial order: Y-pinned dims after X ones.
+		var xs, ys []workload.Dim
+		for d := workload.Dim(0); d < workload.NumDims; d++ {
+			if s.axis(i, d) == 'Y' {
+				ys = append(ys, d)
+			} else {
+				xs = append(xs, d)
+			}
+		}
+		lv.SpatialPerm = append(xs, ys...)
+		lv.Split = len(xs)
+	}
+	return m, rest, nil
+}
+
+// axis returns the pinned spatial axis of d at level i, or 0.
+func (s *Space) axis(i int, d workload.Dim) byte {
+	if s.Cons != nil && i < len(s.Cons.SpatialAxis) {
+		return s.Cons.SpatialAxis[i][d]
+	}
+	return 0
+}
+
+// Random draws a legal mapping: every free prime factor goes to a random slot
+// (biased, with probability pack, towards the spatial fan-out and inner
+// levels), loop orders are shuffled, and drawings that overflow a buffer or
+// the fan-out are retried.
+func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Result, error) {
+	var lastErr error
+	for try := 0; try < 200; try++ {
+		m, rest, err := s.base()
+		if err != nil {
+			return nil, nil, err
+		}
+		for d := workload.Dim(0); d < workload.NumDims; d++ {
+			ps := primeFactors(rest[d])
+			sl := s.slots(d)
+			if len(sl) == 0 && len(ps) > 0 {
+				return nil, nil, fmt.Errorf("dimension %s: constraints leave no level for factor %d", d, rest[d])
+			}
+			rng.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+			for _, p := range ps {
+				placed := false
+				if rng.Float64() < pack {
+					// Prefer spatial slots, then the innermost temporal slot that fits.
+					for _, t := range sl {
+						if t.spatial && s.place(m, d, p, t, rng) {
+							placed = true
+							break
+						}
+					}
+				}
+				for k := 0; !placed && k < 8; k++ {
+					t := sl[rng.IntN(len(sl))]
+					placed = s.place(m, d, p, t, rng)
+				}
+				if !placed {
+					// The outermost level always takes it.
+					m.Levels[len(m.Levels)-1].Temporal[d] *= p
+				}
+			}
+		}
+		for i := range m.Levels {
+			if s.Cons == nil || i >= len(s.Cons.Perm) || s.Cons.Perm[i] == nil {
+				p := m.Levels[i].Perm
+				rng.Shuffle(len(p), func(a, b int) { p[a], p[b] = p[b], p[a] })
+			}
+		}
+		r, err := eval.Layer(s.Arch, s.Layer, m)
+		if err == nil {
+			return m, r, nil
+		}
+		lastErr = err
+		pack *= 0.9
+	}
+	return nil, nil, fmt.Errorf("no legal mapping found in 200 draws: %w", lastErr)
+}
+
+// place multiplies factor p of d into slot t if the fan-out allows it.
+func (s *Space) place(m *mapping.Mapping, d workload.Dim, p int, t slot, rng *rand.Rand) bool {
+	lv := &m.Levels[t.level]
+	if !t.spatial {
+		lv.Temporal[d] *= p
+		return true
+	}
+	old := lv.Spatial[d]
+	lv.Spatial[d] *= p
+	if s.fitsFanout(m, t.level) {
+		return true
+	}
+	// Try the dimension on the other axis if it is not pinned and not yet used.
+	if old == 1 && s.axis(t.level, d) == 0 {
+		s.setAxis(lv, d, !lv.OnX(d))
+		if s.fitsFanout(m, t.level) {
+			return true
+		}
+		s.setAxis(lv, d, !lv.OnX(d))
+	}
+	lv.Spatial[d] = old
+	_ = rng
+	return false
+}
+
+func (s *Space) fitsFanout(m *mapping.Mapping, i int) bool {
+	x, y := m.Levels[i].SpatialXY()
+	return x <= s.fanX[i] && y <= s.fanY[i]
+}
+
+// setAxis moves dimension d's spatial loop to X (onX) or Y.
+func (s *Space) setAxis(lv *mapping.Level, d workload.Dim, onX bool) {
+	full := mapping.FullPerm(lv.SpatialPerm)
+	var xs, ys []workload.Dim
+	for j, e := range full {
+		if e == d {
+			continue
+		}
+		if j < lv.Split {
+			xs = append(xs, e)
+		} else {
+			ys = append(ys, e)
+		}
+	}
+	if onX {
+		xs = append(xs, d)
+	} else {
+		ys = append([]workload.Dim{d}, ys...)
+	}
+	lv.SpatialPerm = append(xs, ys...)
+	lv.Split = len(xs)
+}
+
+// errNoMove is returned when a move has nothing to act on.
+var errNoMove = errors.New("no move")
