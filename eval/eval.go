@@ -119,7 +119,7 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 		t := make([]tile, L)
 		for i := 0; i < L; i++ {
 			f := n.first[i]
-			t[i].size = s.maxSize[n.bound[i]][ds]
+			t[i].size = n.size[n.bound[i]][ds]
 			t[i].repl = n.outside[n.bound[i]]
 			if n.master[f] {
 				t[i].ca = float64(n.groups[f][ds] * s.spat[f][ds])
@@ -132,7 +132,7 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 			}
 			if i > 0 {
 				if n.master[f] {
-					t[i-1].pfd = s.maxSize[f][ds]
+					t[i-1].pfd = n.size[f][ds]
 				} else {
 					t[i-1].pfd = t[i-1].size
 				}
@@ -226,7 +226,6 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 			ls.SizeWords = &sz
 		}
 		var need int64
-		var parts []string
 		var readDemand, writeDemand float64
 		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 			st := counts[i][ds]
@@ -234,7 +233,6 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 				continue
 			}
 			need += st.TileSize
-			parts = append(parts, fmt.Sprintf("%s %d", ds, st.TileSize))
 			bs := int64(al.BlockSize)
 			if bs < 1 {
 				bs = 1
@@ -253,6 +251,12 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 			}
 		}
 		if eff := al.EffectiveSize(); eff > 0 && float64(need) > eff {
+			var parts []string
+			for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+				if st := counts[i][ds]; st != nil {
+					parts = append(parts, fmt.Sprintf("%s %d", ds, st.TileSize))
+				}
+			}
 			return nil, fmt.Errorf("level %s: kept tiles need %d words (%s), capacity is %g",
 				al.Name, need, strings.Join(parts, ", "), eff)
 		}

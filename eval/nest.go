@@ -81,6 +81,8 @@ type nest struct {
 	outside  []int64                         // product of spatial loops outside loop k
 	fanout   []int64                         // for a master: product of its group's ends
 	groups   [][workload.NumDataSpaces]int64 // for a master: distinct data-space translations in its group
+	extent   [][workload.NumDataSpaces]point // per loop and data space: working-set box extent
+	size     [][workload.NumDataSpaces]int64 // per loop and data space: working-set size (all positions alike)
 	bound    []int                           // per storage level: its boundary loop
 	first    []int                           // per storage level: its innermost loop the stats come from
 	coefs    coefs
@@ -94,7 +96,6 @@ type sim struct {
 	computes  int64
 	acc       [][workload.NumDataSpaces]int64 // temporal: accesses recorded at loop k
 	spat      [][workload.NumDataSpaces]int64 // master: per-element delivered volume
-	maxSize   [][workload.NumDataSpaces]int64
 	last      [][workload.NumDataSpaces]box
 	hasLast   [][workload.NumDataSpaces]bool
 	trans     [][workload.NumDataSpaces]point
@@ -102,16 +103,13 @@ type sim struct {
 }
 
 // workingSet returns the data-space box touched by the sub-nest at loop k at
-// the current outer position.
+// the current outer position. Projections are linear with non-negative
+// coefficients, so the box is the projected offset plus the projected extent.
 func (s *sim) workingSet(k int, ds workload.DataSpace) box {
-	var lo, hi [workload.NumDims]int64
-	for d := 0; d < int(workload.NumDims); d++ {
-		lo[d] = s.transform[d]
-		hi[d] = s.transform[d] + s.n.mold[k][d]
-	}
-	b := box{lo: project(ds, &lo, s.n.coefs), hi: project(ds, &hi, s.n.coefs)}
+	b := box{lo: project(ds, &s.transform, s.n.coefs)}
+	ext := &s.n.extent[k][ds]
 	for i := range b.hi {
-		b.hi[i]++
+		b.hi[i] = b.lo[i] + ext[i]
 	}
 	return b
 }
@@ -127,18 +125,12 @@ func (s *sim) deltas(k int) [workload.NumDataSpaces]int64 {
 		s.temporalStep(k)
 	}
 	var out [workload.NumDataSpaces]int64
-	if !n.boundary[k] && !n.master[k] {
+	if !n.boundary[k] {
 		return out
 	}
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		b := s.workingSet(k, ds)
-		sz := b.size()
-		if sz > s.maxSize[k][ds] {
-			s.maxSize[k][ds] = sz
-		}
-		if !n.boundary[k] {
-			continue
-		}
+		sz := n.size[k][ds]
 		if !s.hasLast[k][ds] {
 			out[ds] = sz
 			s.last[k][ds], s.hasLast[k][ds] = b, true
@@ -265,6 +257,18 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 	for _, b := range n.bound {
 		n.boundary[b] = true
 	}
+	n.extent = make([][workload.NumDataSpaces]point, K)
+	n.size = make([][workload.NumDataSpaces]int64, K)
+	for k := range n.loops {
+		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+			e := project(ds, &n.mold[k], c)
+			for i := range e {
+				e[i]++
+			}
+			n.extent[k][ds] = e
+			n.size[k][ds] = box{hi: e}.size()
+		}
+	}
 	prod := int64(1)
 	for k := K - 1; k >= 0; k-- {
 		n.outside[k] = prod
@@ -305,37 +309,53 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 }
 
 // translationGroups counts, per data space, the distinct offsets by which the
-// elements of the spatial group j..k shift the data they need.
+// elements of the spatial group j..k shift the data they need. Each dimension
+// has at most one spatial loop in a group, so the count is the product of the
+// relevant loops' sizes, except for Inputs when a filter dimension and its
+// output dimension share the group (sliding windows can coincide).
 func (n *nest) translationGroups(j, k int) [workload.NumDataSpaces]int64 {
 	var out [workload.NumDataSpaces]int64
-	idx := make([]int64, k-j+1)
+	var has [workload.NumDims]bool
+	for i := j; i <= k; i++ {
+		has[n.loops[i].dim] = true
+	}
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-		seen := map[point]struct{}{}
-		for i := range idx {
-			idx[i] = 0
-		}
-		for {
-			var p [workload.NumDims]int64
-			for i := range idx {
-				l := n.loops[j+i]
-				p[l.dim] += idx[i] * n.scale[j+i]
-			}
-			seen[project(ds, &p, n.coefs)] = struct{}{}
-			i := 0
-			for ; i < len(idx); i++ {
-				idx[i]++
-				if idx[i] < n.loops[j+i].end {
-					break
-				}
-				idx[i] = 0
-			}
-			if i == len(idx) {
-				break
+		out[ds] = 1
+		for i := j; i <= k; i++ {
+			if workload.Relevant(ds, n.loops[i].dim) {
+				out[ds] *= n.loops[i].end
 			}
 		}
-		out[ds] = int64(len(seen))
+	}
+	if (has[workload.R] && has[workload.P]) || (has[workload.S] && has[workload.Q]) {
+		out[workload.Inputs] = n.distinctInputOffsets(j, k)
 	}
 	return out
+}
+
+// distinctInputOffsets enumerates the Inputs offsets of a spatial group.
+func (n *nest) distinctInputOffsets(j, k int) int64 {
+	idx := make([]int64, k-j+1)
+	seen := map[point]struct{}{}
+	for {
+		var p [workload.NumDims]int64
+		for i := range idx {
+			l := n.loops[j+i]
+			p[l.dim] += idx[i] * n.scale[j+i]
+		}
+		seen[project(workload.Inputs, &p, n.coefs)] = struct{}{}
+		i := 0
+		for ; i < len(idx); i++ {
+			idx[i]++
+			if idx[i] < n.loops[j+i].end {
+				break
+			}
+			idx[i] = 0
+		}
+		if i == len(idx) {
+			return int64(len(seen))
+		}
+	}
 }
 
 // levelLoops lists one storage level's non-trivial loops, innermost first.
@@ -348,7 +368,6 @@ func (n *nest) run() *sim {
 	s := &sim{n: n, epochs: 1,
 		acc:      make([][workload.NumDataSpaces]int64, K),
 		spat:     make([][workload.NumDataSpaces]int64, K),
-		maxSize:  make([][workload.NumDataSpaces]int64, K),
 		last:     make([][workload.NumDataSpaces]box, K),
 		hasLast:  make([][workload.NumDataSpaces]bool, K),
 		trans:    make([][workload.NumDataSpaces]point, K),
