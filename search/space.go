@@ -207,59 +207,74 @@ func (s *Space) axis(i int, d workload.Dim) byte {
 	return 0
 }
 
-// Random draws a legal mapping: every free prime factor goes to a random slot
-// (biased, with probability pack, towards the spatial fan-out and inner
-// levels), loop orders are shuffled, and drawings that overflow a buffer or
-// the fan-out are retried.
+// Random draws a legal mapping: the free prime factors, in random order, go
+// to random slots (with probability pack to a spatial slot first), each
+// placement kept only if the fan-out and every buffer still fit; a factor that
+// fits nowhere goes to the outermost level. Loop orders are shuffled.
 func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Result, error) {
-	var lastErr error
-	for try := 0; try < 200; try++ {
-		m, rest, err := s.base()
-		if err != nil {
-			return nil, nil, err
-		}
-		for d := workload.Dim(0); d < workload.NumDims; d++ {
-			ps := primeFactors(rest[d])
-			sl := s.slots(d)
-			if len(sl) == 0 && len(ps) > 0 {
-				return nil, nil, fmt.Errorf("dimension %s: constraints leave no level for factor %d", d, rest[d])
-			}
-			rng.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
-			for _, p := range ps {
-				placed := false
-				if rng.Float64() < pack {
-					// Prefer spatial slots, then the innermost temporal slot that fits.
-					for _, t := range sl {
-						if t.spatial && s.place(m, d, p, t, rng) {
-							placed = true
-							break
-						}
-					}
-				}
-				for k := 0; !placed && k < 8; k++ {
-					t := sl[rng.IntN(len(sl))]
-					placed = s.place(m, d, p, t, rng)
-				}
-				if !placed {
-					// The outermost level always takes it.
-					m.Levels[len(m.Levels)-1].Temporal[d] *= p
-				}
-			}
-		}
-		for i := range m.Levels {
-			if s.Cons == nil || i >= len(s.Cons.Perm) || s.Cons.Perm[i] == nil {
-				p := m.Levels[i].Perm
-				rng.Shuffle(len(p), func(a, b int) { p[a], p[b] = p[b], p[a] })
-			}
-		}
-		r, err := eval.Layer(s.Arch, s.Layer, m)
-		if err == nil {
-			return m, r, nil
-		}
-		lastErr = err
-		pack *= 0.9
+	m, rest, err := s.base()
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, fmt.Errorf("no legal mapping found in 200 draws: %w", lastErr)
+	type fac struct {
+		d workload.Dim
+		p int
+	}
+	var fs []fac
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		ps := primeFactors(rest[d])
+		if len(ps) > 0 && len(s.slots(d)) == 0 {
+			return nil, nil, fmt.Errorf("dimension %s: constraints leave no level for factor %d", d, rest[d])
+		}
+		for _, p := range ps {
+			fs = append(fs, fac{d, p})
+		}
+	}
+	rng.Shuffle(len(fs), func(i, j int) { fs[i], fs[j] = fs[j], fs[i] })
+	outer := len(m.Levels) - 1
+	for _, f := range fs {
+		sl := s.slots(f.d)
+		placed := false
+		try := func(t slot) bool {
+			old := s.factorAt(m, t, f.d)
+			if !s.place(m, f.d, f.p, t, rng) {
+				return false
+			}
+			if eval.Fits(s.Arch, s.Layer, m) {
+				return true
+			}
+			s.setFactor(m, t, f.d, old)
+			return false
+		}
+		if rng.Float64() < pack {
+			for _, k := range rng.Perm(len(sl)) {
+				if sl[k].spatial && try(sl[k]) {
+					placed = true
+					break
+				}
+			}
+		}
+		for k := 0; !placed && k < 2*len(sl); k++ {
+			placed = try(sl[rng.IntN(len(sl))])
+		}
+		if !placed {
+			if s.fixedT(outer, f.d) != 0 {
+				return nil, nil, fmt.Errorf("dimension %s: factor %d fits no level", f.d, f.p)
+			}
+			m.Levels[outer].Temporal[f.d] *= f.p
+		}
+	}
+	for i := range m.Levels {
+		if s.Cons == nil || i >= len(s.Cons.Perm) || s.Cons.Perm[i] == nil {
+			p := m.Levels[i].Perm
+			rng.Shuffle(len(p), func(a, b int) { p[a], p[b] = p[b], p[a] })
+		}
+	}
+	r, err := eval.Layer(s.Arch, s.Layer, m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("random mapping: %w", err)
+	}
+	return m, r, nil
 }
 
 // place multiplies factor p of d into slot t if the fan-out allows it.

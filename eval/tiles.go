@@ -1,0 +1,59 @@
+package eval
+
+import (
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// TileSizes returns, per storage level (innermost first) and data space, the
+// size in words of the tile the level holds under mapping m: the bounding box
+// of the data touched by every loop at and below the level (inputs through the
+// sliding window). It does no access analysis and is cheap.
+func TileSizes(l workload.Layer, m *mapping.Mapping) [][workload.NumDataSpaces]int64 {
+	out := make([][workload.NumDataSpaces]int64, len(m.Levels))
+	var ext [workload.NumDims]int64
+	for d := range ext {
+		ext[d] = 1
+	}
+	c := coefs{int64(l.Wstride), int64(l.Hstride), int64(l.Wdilation), int64(l.Hdilation)}
+	for i := range m.Levels {
+		lv := &m.Levels[i]
+		for d := range ext {
+			ext[d] *= int64(max(lv.Temporal[d], 1)) * int64(max(lv.Spatial[d], 1))
+		}
+		var hi [workload.NumDims]int64
+		for d := range hi {
+			hi[d] = ext[d] - 1
+		}
+		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+			p := project(ds, &hi, c)
+			for j := range p {
+				p[j]++
+			}
+			out[i][ds] = box{hi: p}.size()
+		}
+	}
+	return out
+}
+
+// Fits reports whether every level's kept tiles fit its capacity.
+func Fits(a *arch.Arch, l workload.Layer, m *mapping.Mapping) bool {
+	ts := TileSizes(l, m)
+	for i, al := range a.Levels {
+		eff := al.EffectiveSize()
+		if eff <= 0 {
+			continue
+		}
+		var need int64
+		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+			if m.Levels[i].Keep[ds] {
+				need += ts[i][ds]
+			}
+		}
+		if float64(need) > eff {
+			return false
+		}
+	}
+	return true
+}
