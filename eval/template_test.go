@@ -10,7 +10,9 @@ import (
 
 // rn18Layer is ResNet-18's 3x3 layer with 128 input and output channels at
 // 28x28.
-func rn18Layer() workload.Layer { return workload.NewConv("rn18_c128_m128_p28_r3", 128, 128, 3, 3, 28, 28) }
+func rn18Layer() workload.Layer {
+	return workload.NewConv("rn18_c128_m128_p28_r3", 128, 128, 3, 3, 28, 28)
+}
 
 // eyerissMapping is timeloop-mapper's mapping of rn18Layer on the golden
 // Eyeriss design, moved onto the eyeriss template (whose shared_glb fans out

@@ -27,6 +27,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newEvalCmd())
+	root.AddCommand(newZooCmd(), newImportCmd())
 	// helper-registered commands
 	return root
 }
