@@ -103,7 +103,7 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 	}
 	c := coefs{int64(l.Wstride), int64(l.Hstride), int64(l.Wdilation), int64(l.Hdilation)}
 	n := buildNest(levels, c)
-	s := n.run()
+	s := n.analyse()
 
 	res := &Result{MACs: l.MACs(), Levels: make([]LevelStats, L)}
 	// Per data space: collapse loops into levels, apply masks, derive counts.

@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"slices"
+
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -333,29 +335,32 @@ func (n *nest) translationGroups(j, k int) [workload.NumDataSpaces]int64 {
 	return out
 }
 
-// distinctInputOffsets enumerates the Inputs offsets of a spatial group.
+// distinctInputOffsets counts the distinct Inputs offsets of a spatial group.
+// Each Inputs coordinate depends on its own loops, so the count is the product
+// over coordinates of the distinct sums that coordinate's loops produce.
 func (n *nest) distinctInputOffsets(j, k int) int64 {
-	idx := make([]int64, k-j+1)
-	seen := map[point]struct{}{}
-	for {
-		var p [workload.NumDims]int64
-		for i := range idx {
-			l := n.loops[j+i]
-			p[l.dim] += idx[i] * n.scale[j+i]
-		}
-		seen[project(workload.Inputs, &p, n.coefs)] = struct{}{}
-		i := 0
-		for ; i < len(idx); i++ {
-			idx[i]++
-			if idx[i] < n.loops[j+i].end {
-				break
+	total := int64(1)
+	for r := 0; r < rank; r++ {
+		vals := []int64{0}
+		for i := j; i <= k; i++ {
+			var unit [workload.NumDims]int64
+			unit[n.loops[i].dim] = n.scale[i]
+			c := project(workload.Inputs, &unit, n.coefs)[r]
+			if c == 0 {
+				continue
 			}
-			idx[i] = 0
+			next := make([]int64, 0, len(vals)*int(n.loops[i].end))
+			for _, v := range vals {
+				for x := int64(0); x < n.loops[i].end; x++ {
+					next = append(next, v+x*c)
+				}
+			}
+			slices.Sort(next)
+			vals = slices.Compact(next)
 		}
-		if i == len(idx) {
-			return int64(len(seen))
-		}
+		total *= int64(len(vals))
 	}
+	return total
 }
 
 // levelLoops lists one storage level's non-trivial loops, innermost first.

@@ -134,18 +134,23 @@ func (m *Mapping) Validate(a *arch.Arch, l workload.Layer) error {
 	}
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
 		prod := 1
-		var parts []string
 		for i, lv := range m.Levels {
 			t, s := lv.Temporal[d], lv.Spatial[d]
 			if t < 0 || s < 0 {
 				return fmt.Errorf("level %s: factor of %s is negative", a.Levels[i].Name, d)
 			}
 			prod *= factor(t) * factor(s)
-			if factor(t)*factor(s) > 1 {
-				parts = append(parts, fmt.Sprintf("%s:%d", a.Levels[i].Name, factor(t)*factor(s)))
+			if prod > 1<<40 {
+				break
 			}
 		}
 		if prod != l.Dims[d] {
+			var parts []string
+			for i, lv := range m.Levels {
+				if f := factor(lv.Temporal[d]) * factor(lv.Spatial[d]); f > 1 {
+					parts = append(parts, fmt.Sprintf("%s:%d", a.Levels[i].Name, f))
+				}
+			}
 			return fmt.Errorf("factors of dimension %s multiply to %d (%s), layer has %s=%d",
 				d, prod, strings.Join(parts, " "), d, l.Dims[d])
 		}

@@ -134,6 +134,8 @@ type LocalOptions struct {
 	Workers    int // goroutines evaluating candidates; 0 means GOMAXPROCS
 	// Init, when set, seeds the first start (a warm start).
 	Init *mapping.Mapping
+	// Score, when set, replaces Objective.Score (lower is better).
+	Score func(*eval.Result) float64
 }
 
 func (o *LocalOptions) defaults() {
@@ -157,6 +159,9 @@ func (o *LocalOptions) defaults() {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Score == nil {
+		o.Score = o.Objective.Score
 	}
 }
 
@@ -201,7 +206,7 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 			}
 		}
 		evals++
-		st := &start{rng: rng, cur: m, res: r, score: o.Objective.Score(r)}
+		st := &start{rng: rng, cur: m, res: r, score: o.Score(r)}
 		starts[k] = st
 		if best == nil || st.score < best.Score {
 			best = &Found{Mapping: m, Result: r, Score: st.score}
@@ -236,7 +241,7 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 			r, err := eval.Layer(s.Arch, s.Layer, batch[i].m)
 			if err == nil {
 				batch[i].r = r
-				batch[i].score = o.Objective.Score(r)
+				batch[i].score = o.Score(r)
 			}
 		})
 		evals += len(batch)
