@@ -11,9 +11,9 @@ import (
 // dimension at a random level, temporal or spatial, with random orders.
 func randomLevels(rng *rand.Rand, l workload.Layer, nLevels int) []levelLoops {
 	type key struct {
-		level   int
-		kind    int // 0 temporal, 1 X, 2 Y
-		dim     workload.Dim
+		level int
+		kind  int // 0 temporal, 1 X, 2 Y
+		dim   workload.Dim
 	}
 	f := map[key]int64{}
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
