@@ -173,3 +173,56 @@ func (m *Mapping) Validate(a *arch.Arch, l workload.Layer) error {
 	}
 	return nil
 }
+
+// Describe renders the mapping on one line, outermost level first: each
+// level's temporal loops (outermost first) and its spatial fan-out on X and Y,
+// e.g. "DRAM[C16 Q2] shared_glb[P28 M16 | X:Q14 Y:S3 C2 M2] psum_spad[M4]".
+func (m *Mapping) Describe(a *arch.Arch) string {
+	var parts []string
+	for i := len(m.Levels) - 1; i >= 0; i-- {
+		lv := &m.Levels[i]
+		var t []string
+		perm := FullPerm(lv.Perm)
+		for j := len(perm) - 1; j >= 0; j-- {
+			if f := lv.Temporal[perm[j]]; f > 1 {
+				t = append(t, fmt.Sprintf("%s%d", perm[j], f))
+			}
+		}
+		var xs, ys []string
+		for j, d := range FullPerm(lv.SpatialPerm) {
+			if f := lv.Spatial[d]; f > 1 {
+				if j < lv.Split {
+					xs = append(xs, fmt.Sprintf("%s%d", d, f))
+				} else {
+					ys = append(ys, fmt.Sprintf("%s%d", d, f))
+				}
+			}
+		}
+		s := strings.Join(t, " ")
+		if len(xs)+len(ys) > 0 {
+			sp := ""
+			if len(xs) > 0 {
+				sp = "X:" + strings.Join(xs, " ")
+			}
+			if len(ys) > 0 {
+				if sp != "" {
+					sp += " "
+				}
+				sp += "Y:" + strings.Join(ys, " ")
+			}
+			if s != "" {
+				s += " | "
+			}
+			s += sp
+		}
+		if s == "" {
+			continue
+		}
+		name := fmt.Sprintf("L%d", i)
+		if i < len(a.Levels) {
+			name = a.Levels[i].Name
+		}
+		parts = append(parts, name+"["+s+"]")
+	}
+	return strings.Join(parts, " ")
+}

@@ -162,10 +162,9 @@ func (s *Space) base() (*mapping.Mapping, [workload.NumDims]int, error) {
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
 		rest[d] = s.Layer.Dims[d]
 	}
+	// Fixed factors first, then the "all that remains" ones (-2).
 	for i := range m.Levels {
 		lv := &m.Levels[i]
-		lv.Keep = s.keep[i]
-		lv.Split = 0
 		for d := workload.Dim(0); d < workload.NumDims; d++ {
 			for _, f := range []struct {
 				v   int
@@ -178,6 +177,22 @@ func (s *Space) base() (*mapping.Mapping, [workload.NumDims]int, error) {
 					}
 					*f.dst = f.v
 					rest[d] /= f.v
+				}
+			}
+		}
+	}
+	for i := range m.Levels {
+		lv := &m.Levels[i]
+		lv.Keep = s.keep[i]
+		lv.Split = 0
+		for d := workload.Dim(0); d < workload.NumDims; d++ {
+			for _, f := range []struct {
+				v   int
+				dst *int
+			}{{s.fixedT(i, d), &lv.Temporal[d]}, {s.fixedS(i, d), &lv.Spatial[d]}} {
+				if f.v == -2 {
+					*f.dst = rest[d]
+					rest[d] = 1
 				}
 			}
 		}

@@ -26,7 +26,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newEvalCmd())
+	root.AddCommand(newEvalCmd(), newOptimizeCmd())
 	root.AddCommand(newZooCmd(), newImportCmd())
 	// helper-registered commands
 	return root

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/report"
+	"github.com/accelopt/accelopt/search"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// Default budgets of `accelopt optimize` with no flags: the area of the default
+// eyeriss template (2.15 mm^2) rounded up, and a power cap that the default
+// template's latency-optimal mappings of ResNet-18 exceed (0.85 W), so that
+// the constraint shapes the result.
+const (
+	defaultMaxAreaMM2 = 2.5
+	defaultMaxPowerW  = 0.6
+)
+
+func newOptimizeCmd() *cobra.Command {
+	var (
+		netSpec, template, objective, out string
+		archPath, ertPath, artPath        string
+		problemPath                       string
+		constraintPaths                   []string
+		maxPower, maxArea, maxLatency     float64
+		seed                              uint64
+		starts, rounds, batch             int
+		quiet                             bool
+	)
+	cmd := &cobra.Command{
+		Use:   "optimize",
+		Short: "Co-optimize hardware and every layer's mapping (or mappings only, on fixed hardware)",
+		Long: `Co-optimize a template's hardware parameters (PE array, buffer depths) and every
+layer's mapping for a network, minimizing the objective under power, area and latency
+budgets. With --arch (a Timeloop architecture with its ERT), the hardware is fixed and
+only the mappings are searched; --constraints imposes a dataflow as Timeloop's
+architecture/mapspace constraints do.
+
+With no flags: ResNet-18 on the eyeriss template, minimizing latency under
+--max-area 2.5 mm^2 and --max-power 0.6 W. Results go to --out (result.json and
+timeloop/ with arch, ERT, ART and a problem + map per layer).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			stderr := cmd.ErrOrStderr()
+			logf := func(format string, a ...any) {
+				if !quiet {
+					fmt.Fprintf(stderr, format+"\n", a...)
+				}
+			}
+			var net workload.Network
+			var err error
+			if problemPath != "" {
+				if cmd.Flags().Changed("network") {
+					return usageError{fmt.Errorf("optimize: give --network or --problem, not both")}
+				}
+				l, err := workload.ReadTimeloopProblem(problemPath)
+				if err != nil {
+					return usageError{err}
+				}
+				net = workload.Network{Name: l.Name, Layers: []workload.Layer{l}}
+			} else {
+				net, err = workload.LoadNetwork(netSpec, workload.LoadOptions{Batch: batch})
+				if err != nil {
+					return usageError{fmt.Errorf("--network %s: %w", netSpec, err)}
+				}
+			}
+			if len(net.Layers) == 0 {
+				return usageError{fmt.Errorf("--network %s: no layers", netSpec)}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			b := search.Budgets{MaxPowerW: maxPower, MaxAreaMM2: maxArea, MaxLatencyMs: maxLatency}
+			var d *search.Design
+			var st *search.Stats
+			objName := objective
+			if archPath != "" {
+				obj, err := search.ParseObjective(objective)
+				if err != nil {
+					return usageError{fmt.Errorf("--objective: %w", err)}
+				}
+				a, err := arch.ReadTimeloop(archPath, ertPath, artPath)
+				if err != nil {
+					return usageError{err}
+				}
+				var cons *search.Constraints
+				if len(constraintPaths) > 0 {
+					if cons, err = search.ReadConstraints(a, constraintPaths...); err != nil {
+						return usageError{err}
+					}
+				}
+				logf("accelopt: mapping %d layers of %s on %s (fixed hardware), objective %s", len(net.Layers), net.Name, archPath, obj)
+				d, st, err = search.MapNetwork(ctx, a, net, search.MapOptions{Objective: obj, Cons: cons, Seed: seed,
+					Starts: starts, Progress: func(s string) { logf("  %s", s) }})
+				if err != nil {
+					return err
+				}
+				b = search.Budgets{}
+			} else {
+				if len(constraintPaths) > 0 {
+					return usageError{fmt.Errorf("optimize: --constraints needs --arch (mapping-only mode)")}
+				}
+				obj, err := search.ParseNetObjective(objective)
+				if err != nil {
+					return usageError{fmt.Errorf("--objective: %w", err)}
+				}
+				if _, err := arch.TemplateParams(template); err != nil {
+					return usageError{fmt.Errorf("--template: %w", err)}
+				}
+				logf("accelopt: co-optimizing %s (%d distinct layers, %.3g GMACs) on template %s for %s; budgets: %s",
+					net.Name, len(net.Layers), float64(net.MACs())/1e9, template, obj, budgetString(b))
+				t0 := time.Now()
+				d, st, err = search.CoOptimize(ctx, net, search.CoOptions{Template: template, Objective: obj, Budgets: b,
+					Seed: seed, Starts: starts, HWRounds: rounds,
+					Progress: func(s string) { logf("  [%5.1fs] %s", time.Since(t0).Seconds(), s) }})
+				if err != nil {
+					return err
+				}
+			}
+			if st.Interrupted {
+				logf("accelopt: interrupted; writing the best design found so far")
+			}
+			r := report.FromDesign(net.Name, objName, b, d, st, seed)
+			if err := report.Write(out, r, d); err != nil {
+				return err
+			}
+			report.PrintSummary(cmd.OutOrStdout(), r)
+			logf("accelopt: wrote %s and %s", filepath.Join(out, "result.json"), filepath.Join(out, "timeloop")+string(filepath.Separator))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&netSpec, "network", "resnet18", "zoo name ("+strings.Join(workload.ZooNames(), ", ")+") or a network file (ONNX, CSV, JSON, Timeloop problem YAML or folder)")
+	f.StringVar(&problemPath, "problem", "", "a single Timeloop problem YAML instead of --network")
+	f.StringVar(&template, "template", "eyeriss", "hardware template ("+strings.Join(arch.TemplateNames(), ", ")+")")
+	f.StringVar(&objective, "objective", "latency", "latency, energy, edp or power (mapping-only mode: latency, energy or edp)")
+	f.Float64Var(&maxPower, "max-power", defaultMaxPowerW, "power budget in W (0: none)")
+	f.Float64Var(&maxArea, "max-area", defaultMaxAreaMM2, "area budget in mm^2 (0: none)")
+	f.Float64Var(&maxLatency, "max-latency", 0, "latency budget in ms (0: none)")
+	f.Uint64Var(&seed, "seed", 1, "random seed (every random choice follows from it)")
+	f.IntVar(&starts, "starts", 0, "local-search starts per layer (0: default)")
+	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
+	f.IntVar(&batch, "batch", 1, "batch size")
+	f.StringVar(&out, "out", "out", "output folder")
+	f.StringVar(&archPath, "arch", "", "mapping-only mode: Timeloop v0.3 architecture YAML (fixed hardware)")
+	f.StringVar(&ertPath, "ert", "", "mapping-only mode: ERT YAML")
+	f.StringVar(&artPath, "art", "", "mapping-only mode: ART YAML")
+	f.StringArrayVar(&constraintPaths, "constraints", nil, "mapping-only mode: Timeloop architecture/mapspace constraints YAML (repeatable)")
+	f.BoolVar(&quiet, "quiet", false, "no progress on stderr")
+	return cmd
+}
+
+func budgetString(b search.Budgets) string {
+	var parts []string
+	if b.MaxPowerW > 0 {
+		parts = append(parts, fmt.Sprintf("power <= %g W", b.MaxPowerW))
+	}
+	if b.MaxAreaMM2 > 0 {
+		parts = append(parts, fmt.Sprintf("area <= %g mm^2", b.MaxAreaMM2))
+	}
+	if b.MaxLatencyMs > 0 {
+		parts = append(parts, fmt.Sprintf("latency <= %g ms", b.MaxLatencyMs))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
