@@ -65,13 +65,34 @@ func DefaultPerm() []workload.Dim {
 
 // Clone returns a deep copy.
 func (m *Mapping) Clone() *Mapping {
-	c := &Mapping{Levels: make([]Level, len(m.Levels))}
-	copy(c.Levels, m.Levels)
-	for i := range c.Levels {
-		c.Levels[i].Perm = append([]workload.Dim(nil), m.Levels[i].Perm...)
-		c.Levels[i].SpatialPerm = append([]workload.Dim(nil), m.Levels[i].SpatialPerm...)
-	}
+	c := &Mapping{}
+	c.CopyFrom(m)
 	return c
+}
+
+// CopyFrom makes m a deep copy of src (reusing m's level slice).
+func (m *Mapping) CopyFrom(src *Mapping) {
+	if cap(m.Levels) < len(src.Levels) {
+		m.Levels = make([]Level, len(src.Levels))
+	}
+	m.Levels = m.Levels[:len(src.Levels)]
+	n := 0
+	for i := range src.Levels {
+		n += len(src.Levels[i].Perm) + len(src.Levels[i].SpatialPerm)
+	}
+	// One backing array holds every level's orders.
+	buf := make([]workload.Dim, n)
+	for i := range src.Levels {
+		sl := &src.Levels[i]
+		dl := &m.Levels[i]
+		*dl = *sl
+		k := copy(buf, sl.Perm)
+		dl.Perm = buf[:k:k]
+		buf = buf[k:]
+		k = copy(buf, sl.SpatialPerm)
+		dl.SpatialPerm = buf[:k:k]
+		buf = buf[k:]
+	}
 }
 
 // FullPerm returns a complete order of all dimensions, innermost first,

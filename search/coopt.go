@@ -78,8 +78,9 @@ func (d *Design) Value(o NetObjective) float64 {
 }
 
 // better reports whether a beats b: feasible before infeasible, then by
-// objective, infeasible ones by violation.
-func better(a, b *Design, o NetObjective) bool {
+// objective (or, in weighted-sum mode, by the weighted sum), infeasible ones
+// by violation.
+func (c *coopt) better(a, b *Design) bool {
 	if b == nil {
 		return true
 	}
@@ -89,7 +90,15 @@ func better(a, b *Design, o NetObjective) bool {
 	if !a.Feasible {
 		return a.Violation < b.Violation
 	}
-	return a.Value(o) < b.Value(o)*(1-1e-12)
+	return c.value(a) < c.value(b)*(1-1e-12)
+}
+
+// value is the quantity the run minimizes.
+func (c *coopt) value(d *Design) float64 {
+	if w := c.opts.WeightedSum; w > 0 {
+		return d.LatencyMs/c.opts.RefLatencyMs + w*d.PowerW/c.opts.RefPowerW
+	}
+	return d.Value(c.opts.Objective)
 }
 
 // CoOptions configure the co-optimizer.
@@ -98,8 +107,9 @@ type CoOptions struct {
 	Objective NetObjective
 	Budgets   Budgets
 	Seed      uint64
-	// Starts is the number of local-search starts per layer for a new
-	// hardware point (the final polish uses twice as many).
+	// Starts is the number of local-search starts per layer at the first
+	// and the final hardware point; neighbouring hardware points are scored
+	// with Starts/8 (at least 1) starts warm-started from the current mappings.
 	Starts int
 	// HWRounds bounds the rounds of the hardware local search.
 	HWRounds int
@@ -108,9 +118,12 @@ type CoOptions struct {
 	// Free lists the template parameters the search may change (default:
 	// PE array, lanes and every buffer depth).
 	Free []string
-	// WeightedSum, when > 0, replaces the power constraint by minimizing
-	// latency/ref + WeightedSum*power/ref (the baseline formulation).
-	WeightedSum float64
+	// WeightedSum, when > 0, replaces the power constraint by the baseline
+	// formulation: minimize latency/RefLatencyMs + WeightedSum*power/RefPowerW,
+	// per layer and over the network.
+	WeightedSum  float64
+	RefLatencyMs float64
+	RefPowerW    float64
 	// Progress, when set, receives one line per hardware round.
 	Progress func(string)
 }
@@ -132,7 +145,8 @@ type coopt struct {
 	calls uint64
 	// warm holds the best mapping per layer seen for the current hardware.
 	warm []*mapping.Mapping
-	ref  *Design
+	// base is the energy weight of the latency objective's mapping score.
+	base float64
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -148,7 +162,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		o.Objective = NetLatency
 	}
 	if o.Starts <= 0 {
-		o.Starts = 3
+		o.Starts = 16
 	}
 	if o.HWRounds <= 0 {
 		o.HWRounds = 12
@@ -171,6 +185,9 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 	}
 	sort.Strings(o.Free)
+	if o.WeightedSum > 0 && (o.RefLatencyMs <= 0 || o.RefPowerW <= 0) {
+		return nil, nil, fmt.Errorf("weighted-sum mode needs positive reference latency and power")
+	}
 	c := &coopt{net: net, opts: o, warm: make([]*mapping.Mapping, len(net.Layers))}
 	st := &Stats{}
 	lambda := 0.0
@@ -178,7 +195,23 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	if err != nil {
 		return nil, nil, err
 	}
-	st.InitialValue = cur.Value(o.Objective)
+	// Raise the power multiplier at the starting hardware until the budget
+	// is met (or the multiplier stops helping).
+	for step := 0; step < 6 && o.Budgets.MaxPowerW > 0 && cur.PowerW > o.Budgets.MaxPowerW && ctx.Err() == nil; step++ {
+		l2 := c.adaptLambda(cur, lambda)
+		if l2 == lambda {
+			break
+		}
+		d, l3, err := c.evaluateWithBudget(ctx, params, l2, max(o.Starts/4, 1))
+		if err != nil {
+			return nil, nil, err
+		}
+		lambda = l3
+		if d.PowerW < cur.PowerW {
+			cur = d
+		}
+	}
+	st.InitialValue = c.value(cur)
 	best := cur
 	st.HardwarePoints = 1
 	c.progress("start", cur, lambda)
@@ -208,23 +241,23 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				break
 			}
 			copy(c.warm, savedWarm)
-			d, l2, err := c.evaluateWithBudget(ctx, p, lambda, 1)
+			d, l2, err := c.evaluateWithBudget(ctx, p, lambda, max(o.Starts/8, 1))
 			if err != nil {
 				continue
 			}
 			st.HardwarePoints++
-			if better(d, roundBest, o.Objective) {
+			if c.better(d, roundBest) {
 				roundBest, roundLambda = d, l2
 				roundWarm = append([]*mapping.Mapping(nil), c.warm...)
 			}
 		}
 		copy(c.warm, savedWarm)
-		if roundBest == nil || !better(roundBest, cur, o.Objective) {
+		if roundBest == nil || !c.better(roundBest, cur) {
 			break
 		}
-		cur, lambda = roundBest, roundLambda
+		cur, lambda = roundBest, c.adaptLambda(roundBest, roundLambda)
 		copy(c.warm, roundWarm)
-		if better(cur, best, o.Objective) {
+		if c.better(cur, best) {
 			best = cur
 		}
 		c.progress(fmt.Sprintf("round %d", round+1), cur, lambda)
@@ -234,7 +267,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		for i, ld := range best.Layers {
 			c.warm[i] = ld.Mapping
 		}
-		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil && better(d, best, o.Objective) {
+		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil && c.better(d, best) {
 			best = d
 		}
 	}
@@ -304,34 +337,52 @@ func stepValues(key string, v float64) []float64 {
 	return out
 }
 
-// evaluateWithBudget scores a hardware point: it searches every layer's
-// mapping for cycles + lambda*energy and, while the power budget is exceeded,
-// raises lambda (up to a limit). It returns the design and the lambda used.
+// evaluateWithBudget scores a hardware point: every layer's mapping minimizes
+// cycles + lambda*energy. For the latency objective under a power budget this
+// is the Lagrangian relaxation of E/T <= P (that is E - P*T <= 0, additive over
+// layers) with multiplier mu = lambda/(1 + lambda*P); the run adapts lambda
+// between hardware rounds (see adaptLambda). lambda never drops below base,
+// which makes energy worth 5% of latency, so that among fast mappings the
+// frugal ones win.
 func (c *coopt) evaluateWithBudget(ctx context.Context, p map[string]float64, lambda float64, starts int) (*Design, float64, error) {
+	if c.base == 0 && c.opts.Objective == NetLatency && c.opts.WeightedSum == 0 {
+		// lambda = T/E weighs a relative change of energy like one of latency
+		// (the linearization of EDP). Two fixed-point steps from lambda = 0
+		// find it; the latency objective keeps a tenth of it as a tie-break,
+		// a power budget starts from all of it.
+		l := 0.0
+		for step := 0; step < 2; step++ {
+			d0, err := c.evaluate(ctx, p, l, max(starts/4, 1))
+			if err != nil {
+				return nil, lambda, err
+			}
+			l = float64(d0.Cycles) / math.Max(d0.EnergyUJ*1e6, 1)
+		}
+		c.base = 0.1 * l
+		if c.opts.Budgets.MaxPowerW > 0 {
+			lambda = math.Max(lambda, l)
+		}
+	}
+	lambda = math.Max(lambda, c.base)
 	d, err := c.evaluate(ctx, p, lambda, starts)
-	if err != nil {
-		return nil, lambda, err
-	}
+	return d, lambda, err
+}
+
+// adaptLambda updates the power multiplier from the current design: up while
+// the design is over the power budget, down (not below base) when it leaves
+// more than 15% of the budget unused.
+func (c *coopt) adaptLambda(d *Design, lambda float64) float64 {
 	b := c.opts.Budgets
-	if c.opts.WeightedSum > 0 || b.MaxPowerW <= 0 {
-		return d, lambda, nil
+	if c.opts.WeightedSum > 0 || b.MaxPowerW <= 0 || c.opts.Objective != NetLatency {
+		return lambda
 	}
-	for step := 0; step < 6 && d.PowerW > b.MaxPowerW && ctx.Err() == nil; step++ {
-		if lambda == 0 {
-			// Start where energy and cycles weigh about the same.
-			lambda = 0.05 * float64(d.Cycles) / (d.EnergyUJ * 1e6)
-		} else {
-			lambda *= 4
-		}
-		d2, err := c.evaluate(ctx, p, lambda, starts)
-		if err != nil {
-			return nil, lambda, err
-		}
-		if better(d2, d, c.opts.Objective) || d2.PowerW < d.PowerW {
-			d = d2
-		}
+	switch {
+	case d.PowerW > b.MaxPowerW:
+		return lambda * 2
+	case d.PowerW < 0.85*b.MaxPowerW:
+		return math.Max(lambda/1.5, c.base)
 	}
-	return d, lambda, nil
+	return lambda
 }
 
 // evaluate searches every layer's mapping on hardware p.
@@ -353,9 +404,15 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		score = func(r *eval.Result) float64 { return r.EnergyPJ * float64(r.Cycles) }
 	}
 	if w := c.opts.WeightedSum; w > 0 {
-		// Weighted sum of normalized latency and energy per layer (power is
-		// energy over latency, so per-layer energy is its additive proxy).
-		score = func(r *eval.Result) float64 { return float64(r.Cycles) + w*r.EnergyPJ*c.cyclesPerPJ() }
+		// The weighted sum of normalized latency and power, per layer.
+		lref := c.opts.RefLatencyMs * clock * 1e6 // cycles
+		pref := c.opts.RefPowerW / clock          // pJ per cycle
+		score = func(r *eval.Result) float64 {
+			if r.Cycles == 0 {
+				return math.Inf(1)
+			}
+			return float64(r.Cycles)/lref + w*(r.EnergyPJ/float64(r.Cycles))/(pref*1e3)
+		}
 	}
 	var energy float64
 	for i, l := range c.net.Layers {
@@ -394,16 +451,5 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	}
 	d.Violation = math.Max(viol, 0)
 	d.Feasible = viol <= 0
-	if c.ref == nil {
-		c.ref = d
-	}
 	return d, nil
-}
-
-// cyclesPerPJ normalizes energy against latency with the first design seen.
-func (c *coopt) cyclesPerPJ() float64 {
-	if c.ref == nil || c.ref.EnergyUJ == 0 {
-		return 1e-3
-	}
-	return float64(c.ref.Cycles) / (c.ref.EnergyUJ * 1e6)
 }

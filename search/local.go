@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -16,14 +17,21 @@ import (
 // swapped, or a spatial dimension moved between X and Y. Fixed parts of the
 // constraints are not touched. It returns nil when no move applies.
 func (s *Space) Neighbour(m *mapping.Mapping, rng *rand.Rand) *mapping.Mapping {
+	c := m.Clone()
 	for try := 0; try < 16; try++ {
-		c := m.Clone()
+		if try > 0 {
+			c.CopyFrom(m)
+		}
 		var ok bool
-		switch k := rng.IntN(10); {
-		case k < 6:
+		switch k := rng.IntN(20); {
+		case k < 10:
 			ok = s.movePrime(c, rng)
-		case k < 9:
+		case k < 12:
+			ok = s.moveWhole(c, rng)
+		case k < 16:
 			ok = s.swapLoops(c, rng)
+		case k < 19:
+			ok = s.rotateLoop(c, rng)
 		default:
 			ok = s.flipAxis(c, rng)
 		}
@@ -76,6 +84,57 @@ func (s *Space) setFactor(m *mapping.Mapping, t slot, d workload.Dim, v int) {
 	} else {
 		m.Levels[t.level].Temporal[d] = v
 	}
+}
+
+// moveWhole moves all of one dimension's factor in one slot to another slot.
+func (s *Space) moveWhole(m *mapping.Mapping, rng *rand.Rand) bool {
+	d := workload.Dim(rng.IntN(int(workload.NumDims)))
+	sl := s.slots(d)
+	var from []slot
+	for _, t := range sl {
+		if s.factorAt(m, t, d) > 1 {
+			from = append(from, t)
+		}
+	}
+	if len(from) == 0 || len(sl) < 2 {
+		return false
+	}
+	f := from[rng.IntN(len(from))]
+	t := sl[rng.IntN(len(sl))]
+	if t == f {
+		return false
+	}
+	v := s.factorAt(m, f, d)
+	s.setFactor(m, f, d, 1)
+	return s.place(m, d, v, t, rng)
+}
+
+// rotateLoop moves one loop of a level to its innermost or outermost place.
+func (s *Space) rotateLoop(m *mapping.Mapping, rng *rand.Rand) bool {
+	i := rng.IntN(len(m.Levels))
+	if s.Cons != nil && i < len(s.Cons.Perm) && s.Cons.Perm[i] != nil {
+		return false
+	}
+	lv := &m.Levels[i]
+	var ds []workload.Dim
+	for _, d := range mapping.FullPerm(lv.Perm) {
+		if lv.Temporal[d] > 1 {
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) < 2 {
+		return false
+	}
+	j := rng.IntN(len(ds))
+	d := ds[j]
+	rest := append(append([]workload.Dim(nil), ds[:j]...), ds[j+1:]...)
+	if rng.IntN(2) == 0 {
+		ds = append([]workload.Dim{d}, rest...)
+	} else {
+		ds = append(rest, d)
+	}
+	lv.Perm = mapping.FullPerm(ds)
+	return true
 }
 
 // swapLoops swaps two loops with factors above 1 in a level's temporal order.
@@ -136,6 +195,13 @@ type LocalOptions struct {
 	Init *mapping.Mapping
 	// Score, when set, replaces Objective.Score (lower is better).
 	Score func(*eval.Result) float64
+	// Kicks is how many times a stalled start is perturbed and resumed
+	// (iterated local search) before it stops.
+	Kicks int
+	// ExactOnly scores every neighbour with the exact evaluator instead of
+	// the batched matrix model (which agrees with it at integer points; the
+	// returned best is always re-evaluated exactly).
+	ExactOnly bool
 }
 
 func (o *LocalOptions) defaults() {
@@ -186,6 +252,10 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		score float64
 		res   *eval.Result
 		stall int
+		kicks int // perturbations left
+		best  *mapping.Mapping
+		bestS float64
+		bestR *eval.Result
 	}
 	starts := make([]*start, o.Starts)
 	var best *Found
@@ -206,13 +276,18 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 			}
 		}
 		evals++
-		st := &start{rng: rng, cur: m, res: r, score: o.Score(r)}
+		st := &start{rng: rng, cur: m, res: r, score: o.Score(r), kicks: o.Kicks}
+		st.best, st.bestS, st.bestR = m, st.score, r
 		starts[k] = st
 		if best == nil || st.score < best.Score {
 			best = &Found{Mapping: m, Result: r, Score: st.score}
 		}
 	}
 	initial := best.Score
+	var fast *fastScorer
+	if !o.ExactOnly {
+		fast = s.fastScorer(o.Workers)
+	}
 	type cand struct {
 		owner int
 		m     *mapping.Mapping
@@ -237,13 +312,23 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		if len(batch) == 0 {
 			break
 		}
-		evalBatch(len(batch), o.Workers, func(i int) {
-			r, err := eval.Layer(s.Arch, s.Layer, batch[i].m)
-			if err == nil {
-				batch[i].r = r
-				batch[i].score = o.Score(r)
+		if fast != nil {
+			rs := fast.score(s, batch2maps(len(batch), func(i int) *mapping.Mapping { return batch[i].m }))
+			for i, r := range rs {
+				if r != nil {
+					batch[i].r = r
+					batch[i].score = o.Score(r)
+				}
 			}
-		})
+		} else {
+			evalBatch(len(batch), o.Workers, func(i int) {
+				r, err := eval.Layer(s.Arch, s.Layer, batch[i].m)
+				if err == nil {
+					batch[i].r = r
+					batch[i].score = o.Score(r)
+				}
+			})
+		}
 		evals += len(batch)
 		bestOf := make([]int, len(starts))
 		for k := range bestOf {
@@ -261,13 +346,43 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 			b := bestOf[k]
 			if b >= 0 && batch[b].score < st.score*(1-1e-12) {
 				st.cur, st.res, st.score, st.stall = batch[b].m, batch[b].r, batch[b].score, 0
+				if st.score < st.bestS {
+					st.best, st.bestS, st.bestR = st.cur, st.score, st.res
+				}
 				if st.score < best.Score {
 					best = &Found{Mapping: st.cur, Result: st.res, Score: st.score}
 				}
 			} else {
 				st.stall++
 			}
+			if st.stall > o.Patience && st.kicks > 0 {
+				// Iterated local search: restart from a perturbed copy of
+				// this start's best.
+				st.kicks--
+				st.stall = 0
+				m := st.best
+				for j := 0; j < 3; j++ {
+					if n := s.Neighbour(m, st.rng); n != nil {
+						m = n
+					}
+				}
+				if r, err := eval.Layer(s.Arch, s.Layer, m); err == nil {
+					evals++
+					st.cur, st.res, st.score = m, r, o.Score(r)
+				} else {
+					st.cur, st.res, st.score = st.best, st.bestR, st.bestS
+				}
+			}
 		}
+	}
+	if fast != nil {
+		// The batched model agrees with the exact evaluator at integer
+		// points; report the exact numbers.
+		r, err := eval.Layer(s.Arch, s.Layer, best.Mapping)
+		if err != nil {
+			return nil, fmt.Errorf("best mapping: %w", err)
+		}
+		best.Result, best.Score = r, o.Score(r)
 	}
 	best.Evals = evals
 	best.Start = initial

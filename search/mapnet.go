@@ -23,7 +23,7 @@ type MapOptions struct {
 func MapNetwork(ctx context.Context, a *arch.Arch, net workload.Network, o MapOptions) (*Design, *Stats, error) {
 	t0 := time.Now()
 	if o.Starts <= 0 {
-		o.Starts = 8
+		o.Starts = 32
 	}
 	d := &Design{Params: nil, Arch: a, AreaMM2: a.Area() / 1e6, Feasible: true}
 	st := &Stats{HardwarePoints: 1}

@@ -1,0 +1,78 @@
+package search
+
+import (
+	"math"
+
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/matrix"
+)
+
+// fastScorer scores batches of mappings of one layer with the matrix model
+// in Exact mode.
+type fastScorer struct {
+	t   *matrix.Template
+	ev  *matrix.Evaluator
+	hw  []float64
+	opt matrix.Options
+}
+
+// fastScorer returns the batched scorer for the space's architecture, or nil
+// when the architecture cannot be compiled into a template.
+func (s *Space) fastScorer(workers int) *fastScorer {
+	t, err := matrix.NewTemplate(s.Arch, matrix.TemplateOptions{ArrayLevel: -1})
+	if err != nil {
+		return nil
+	}
+	return &fastScorer{t: t, ev: matrix.NewEvaluator(t, workers), hw: t.DefaultHW(),
+		opt: matrix.Options{Mode: matrix.Exact, Workers: workers}}
+}
+
+func batch2maps(n int, get func(i int) *mapping.Mapping) []*mapping.Mapping {
+	out := make([]*mapping.Mapping, n)
+	for i := range out {
+		out[i] = get(i)
+	}
+	return out
+}
+
+// score evaluates the mappings; illegal ones (capacity or fan-out) get nil.
+func (f *fastScorer) score(s *Space, ms []*mapping.Mapping) []*eval.Result {
+	out := make([]*eval.Result, len(ms))
+	if len(ms) == 0 {
+		return out
+	}
+	b := matrix.NewBatch(f.t, len(ms))
+	ok := make([]bool, len(ms))
+	for i, m := range ms {
+		ok[i] = b.Set(i, s.Layer, m, f.hw) == nil && m.Validate(s.Arch, s.Layer) == nil
+	}
+	r := matrix.NewResult(f.t, len(ms), f.opt)
+	if err := f.ev.Eval(b, f.opt, r); err != nil {
+		return out
+	}
+	L := f.t.Levels()
+	macs := s.Layer.MACs()
+	for i := range ms {
+		if !ok[i] {
+			continue
+		}
+		legal := true
+		for l := 0; l < L; l++ {
+			if r.CapSlack[i*L+l] < -1e-12 || r.FanSlack[(i*L+l)*2] < -1e-12 || r.FanSlack[(i*L+l)*2+1] < -1e-12 {
+				legal = false
+				break
+			}
+		}
+		if !legal {
+			continue
+		}
+		cyc := int64(math.Round(r.Cycles[i]))
+		res := &eval.Result{MACs: macs, Cycles: cyc, EnergyPJ: r.Energy[i]}
+		if cyc > 0 {
+			res.Utilization = float64(macs) / (float64(s.Arch.MAC.Instances) * float64(cyc))
+		}
+		out[i] = res
+	}
+	return out
+}
