@@ -57,6 +57,45 @@ type Layer struct {
 	Utilization float64        `json:"utilization"`
 	ProblemFile string         `json:"problem_file"`
 	MapFile     string         `json:"map_file"`
+	// MACEnergyPJ is the arithmetic energy of one execution of the layer.
+	MACEnergyPJ float64 `json:"mac_energy_pJ,omitempty"`
+	// Levels are the per-level costs of one execution, outermost level
+	// first (absent in result files written before they were added).
+	Levels []LevelCost `json:"levels,omitempty"`
+	// Loops is the mapping as a loop nest, outermost loop first.
+	Loops []Loop `json:"loops,omitempty"`
+}
+
+// DataSpaceCost is one data space's traffic and energy at one storage level
+// for one execution of a layer. Counts are per utilized instance, as
+// Timeloop reports them; EnergyPJ covers all utilized instances.
+type DataSpaceCost struct {
+	Reads     int64   `json:"reads_per_instance"`
+	Fills     int64   `json:"fills_per_instance"`
+	Updates   int64   `json:"updates_per_instance"`
+	TileSize  int64   `json:"tile_size"`
+	Instances int64   `json:"utilized_instances"`
+	EnergyPJ  float64 `json:"energy_pJ"`
+}
+
+// LevelCost is one storage level's share of a layer's cost.
+type LevelCost struct {
+	Name     string  `json:"name"`
+	EnergyPJ float64 `json:"energy_pJ"`
+	Cycles   int64   `json:"cycles"`
+	// DataSpaces holds the data spaces the level keeps, by name (Weights,
+	// Inputs, Outputs).
+	DataSpaces map[string]DataSpaceCost `json:"dataspaces"`
+}
+
+// Loop is one loop of a layer's loop nest.
+type Loop struct {
+	Level  string `json:"level"`
+	Dim    string `json:"dim"`
+	Factor int    `json:"factor"`
+	// Spatial is "X" or "Y" for a loop unrolled over that axis of the
+	// fan-out below Level, empty for a temporal loop.
+	Spatial string `json:"spatial,omitempty"`
 }
 
 // Totals are network totals, every layer counted Count times.
@@ -77,7 +116,14 @@ type SearchInfo struct {
 	HardwarePoints int     `json:"hardware_points"`
 	Rounds         int     `json:"rounds"`
 	InitialValue   float64 `json:"initial_objective"`
-	Interrupted    bool    `json:"interrupted"`
+	// The objective at the template's default hardware after mapping search,
+	// of the rounded relaxed (NLP) design, of that design after mapping
+	// search, and whether the NLP proposal was chosen as the start.
+	DefaultStartValue float64 `json:"default_start_objective"`
+	NLPRoundedValue   float64 `json:"nlp_rounded_objective,omitempty"`
+	NLPPolishedValue  float64 `json:"nlp_polished_objective,omitempty"`
+	NLPChosen         bool    `json:"nlp_chosen"`
+	Interrupted       bool    `json:"interrupted"`
 }
 
 // Result is the content of result.json.
@@ -121,7 +167,8 @@ func FromDesign(netName string, obj string, b search.Budgets, d *search.Design, 
 		r.Layers = append(r.Layers, Layer{Name: l.Name, Count: max(l.Count, 1), Dims: dims,
 			Strides: [2]int{l.Wstride, l.Hstride}, Mapping: ld.Mapping.Describe(a), MACs: ld.Result.MACs,
 			Cycles: ld.Result.Cycles, EnergyPJ: ld.Result.EnergyPJ, Utilization: ld.Result.Utilization,
-			ProblemFile: "timeloop/" + base + ".problem.yaml", MapFile: "timeloop/" + base + ".map.yaml"})
+			ProblemFile: "timeloop/" + base + ".problem.yaml", MapFile: "timeloop/" + base + ".map.yaml",
+			MACEnergyPJ: ld.Result.MACEnergyPJ, Levels: levelCosts(ld.Result), Loops: loopNest(a, ld.Mapping)})
 		r.Totals.MACs += int64(max(l.Count, 1)) * ld.Result.MACs
 	}
 	r.Totals.Cycles = d.Cycles
@@ -131,7 +178,9 @@ func FromDesign(netName string, obj string, b search.Budgets, d *search.Design, 
 	r.Totals.AreaMM2 = d.AreaMM2
 	if st != nil {
 		r.Search = SearchInfo{Seed: seed, RuntimeS: st.Runtime.Seconds(), Evaluations: st.Evaluations,
-			HardwarePoints: st.HardwarePoints, Rounds: st.Rounds, InitialValue: st.InitialValue, Interrupted: st.Interrupted}
+			HardwarePoints: st.HardwarePoints, Rounds: st.Rounds, InitialValue: st.InitialValue, Interrupted: st.Interrupted,
+			DefaultStartValue: st.StartValue, NLPRoundedValue: st.NLPRoundedValue, NLPPolishedValue: st.NLPPolishedValue,
+			NLPChosen: st.NLPChosen}
 	}
 	return r
 }

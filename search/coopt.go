@@ -126,6 +126,9 @@ type CoOptions struct {
 	RefPowerW    float64
 	// Progress, when set, receives one line per hardware round.
 	Progress func(string)
+	// NLPStarts and NLPIters size the relaxed first stage (0 starts: skip it).
+	NLPStarts int
+	NLPIters  int
 }
 
 // Stats describe a co-optimization run.
@@ -134,8 +137,15 @@ type Stats struct {
 	Evaluations    int
 	Rounds         int
 	Runtime        time.Duration
-	InitialValue   float64 // objective of the starting hardware point after mapping search
-	Interrupted    bool
+	InitialValue   float64 // objective at the start of the hardware local search
+	StartValue     float64 // objective of the template's default hardware after mapping search
+	// NLP stage: the rounded relaxed design's objective, the objective after
+	// the mapping local search at its hardware, and whether it was chosen.
+	NLPRoundedValue  float64
+	NLPPolishedValue float64
+	NLPChosen        bool
+	NLPEvals         int
+	Interrupted      bool
 }
 
 type coopt struct {
@@ -191,24 +201,35 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	c := &coopt{net: net, opts: o, warm: make([]*mapping.Mapping, len(net.Layers))}
 	st := &Stats{}
 	lambda := 0.0
-	cur, lambda, err := c.evaluateWithBudget(ctx, params, lambda, o.Starts)
+	cur, lambda, err := c.startAt(ctx, params, lambda)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Raise the power multiplier at the starting hardware until the budget
-	// is met (or the multiplier stops helping).
-	for step := 0; step < 6 && o.Budgets.MaxPowerW > 0 && cur.PowerW > o.Budgets.MaxPowerW && ctx.Err() == nil; step++ {
-		l2 := c.adaptLambda(cur, lambda)
-		if l2 == lambda {
-			break
+	st.StartValue = c.value(cur)
+	// Stage 1: the relaxed problem on the matrix model proposes a hardware
+	// point and mappings; it replaces the template's default start when its
+	// rounded design, after the same mapping search, is better.
+	if o.NLPStarts > 0 && ctx.Err() == nil && o.WeightedSum == 0 {
+		init := make([]*mapping.Mapping, len(cur.Layers))
+		for i, ld := range cur.Layers {
+			init[i] = ld.Mapping
 		}
-		d, l3, err := c.evaluateWithBudget(ctx, params, l2, max(o.Starts/4, 1))
-		if err != nil {
-			return nil, nil, err
-		}
-		lambda = l3
-		if d.PowerW < cur.PowerW {
-			cur = d
+		nr, err := NLP(ctx, net, NLPOptions{Template: o.Template, Params: cur.Params, Objective: o.Objective,
+			Budgets: o.Budgets, Starts: o.NLPStarts, Iters: o.NLPIters, Seed: o.Seed, Init: init})
+		if err == nil {
+			st.NLPRoundedValue = c.value(nr.Design)
+			st.NLPEvals = nr.Evals
+			c.progress("nlp (rounded)", nr.Design, lambda)
+			saved := append([]*mapping.Mapping(nil), c.warm...)
+			copy(c.warm, nr.Mappings)
+			d, l2, err := c.startAt(ctx, nr.Params, lambda)
+			if err == nil && c.better(d, cur) {
+				cur, lambda = d, l2
+				st.NLPChosen = true
+				st.NLPPolishedValue = c.value(d)
+			} else {
+				copy(c.warm, saved)
+			}
 		}
 	}
 	st.InitialValue = c.value(cur)
@@ -368,6 +389,32 @@ func (c *coopt) evaluateWithBudget(ctx context.Context, p map[string]float64, la
 	return d, lambda, err
 }
 
+// startAt evaluates a starting hardware point with the full mapping search
+// and raises the power multiplier until the power budget is met (or raising
+// it stops helping).
+func (c *coopt) startAt(ctx context.Context, params map[string]float64, lambda float64) (*Design, float64, error) {
+	o := c.opts
+	cur, lambda, err := c.evaluateWithBudget(ctx, params, lambda, o.Starts)
+	if err != nil {
+		return nil, lambda, err
+	}
+	for step := 0; step < 6 && o.Budgets.MaxPowerW > 0 && cur.PowerW > o.Budgets.MaxPowerW && ctx.Err() == nil; step++ {
+		l2 := c.adaptLambda(cur, lambda)
+		if l2 == lambda {
+			break
+		}
+		d, l3, err := c.evaluateWithBudget(ctx, params, l2, max(o.Starts/4, 1))
+		if err != nil {
+			return nil, lambda, err
+		}
+		lambda = l3
+		if d.PowerW < cur.PowerW {
+			cur = d
+		}
+	}
+	return cur, lambda, nil
+}
+
 // adaptLambda updates the power multiplier from the current design: up while
 // the design is over the power budget, down (not below base) when it leaves
 // more than 15% of the budget unused.
@@ -433,14 +480,25 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		d.Cycles += n * f.Result.Cycles
 		energy += float64(n) * f.Result.EnergyPJ
 	}
+	finishDesign(d, energy, c.opts.Budgets, c.opts.WeightedSum > 0)
+	return d, nil
+}
+
+// finishDesign sets a design's latency, energy, power and budget check from
+// its summed cycles and energy (pJ). In weighted-sum mode the power budget is
+// not a constraint.
+func finishDesign(d *Design, energy float64, b Budgets, weighted bool) {
+	clock := d.Arch.ClockGHz
+	if clock <= 0 {
+		clock = 1
+	}
 	d.LatencyMs = float64(d.Cycles) / (clock * 1e6)
 	d.EnergyUJ = energy / 1e6
 	if d.LatencyMs > 0 {
 		d.PowerW = d.EnergyUJ / d.LatencyMs / 1e3
 	}
-	b := c.opts.Budgets
 	viol := 0.0
-	if b.MaxPowerW > 0 && c.opts.WeightedSum == 0 {
+	if b.MaxPowerW > 0 && !weighted {
 		viol = math.Max(viol, d.PowerW/b.MaxPowerW-1)
 	}
 	if b.MaxAreaMM2 > 0 {
@@ -451,5 +509,4 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	}
 	d.Violation = math.Max(viol, 0)
 	d.Feasible = viol <= 0
-	return d, nil
 }

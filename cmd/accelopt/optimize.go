@@ -35,7 +35,9 @@ func newOptimizeCmd() *cobra.Command {
 		maxPower, maxArea, maxLatency     float64
 		seed                              uint64
 		starts, rounds, batch             int
-		quiet                             bool
+		nlpStarts, nlpIters               int
+		quiet, reportHTML                 bool
+		format                            *formatFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "optimize",
@@ -48,9 +50,16 @@ architecture/mapspace constraints do.
 
 With no flags: ResNet-18 on the eyeriss template, minimizing latency under
 --max-area 2.5 mm^2 and --max-power 0.6 W. Results go to --out (result.json and
-timeloop/ with arch, ERT, ART and a problem + map per layer).`,
+timeloop/ with arch, ERT, ART and a problem + map per layer); --report also writes
+report.html. The summary on stdout is a table, or with --format json the content of
+result.json, with --format csv one row per layer. Progress goes to stderr: a progress
+bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			outFormat, formatErr := format.get()
+			if formatErr != nil {
+				return formatErr
+			}
 			stderr := cmd.ErrOrStderr()
 			logf := func(format string, a ...any) {
 				if !quiet {
@@ -99,8 +108,10 @@ timeloop/ with arch, ERT, ART and a problem + map per layer).`,
 					}
 				}
 				logf("accelopt: mapping %d layers of %s on %s (fixed hardware), objective %s", len(net.Layers), net.Name, archPath, obj)
+				prog := newProgress(stderr, quiet, isTerminal(stderr), len(net.Layers), "mapping layers")
 				d, st, err = search.MapNetwork(ctx, a, net, search.MapOptions{Objective: obj, Cons: cons, Seed: seed,
-					Starts: starts, Progress: func(s string) { logf("  %s", s) }})
+					Starts: starts, Progress: func(s string) { prog.Step("  " + s) }})
+				prog.Done()
 				if err != nil {
 					return err
 				}
@@ -119,9 +130,11 @@ timeloop/ with arch, ERT, ART and a problem + map per layer).`,
 				logf("accelopt: co-optimizing %s (%d distinct layers, %.3g GMACs) on template %s for %s; budgets: %s",
 					net.Name, len(net.Layers), float64(net.MACs())/1e9, template, obj, budgetString(b))
 				t0 := time.Now()
+				prog := newProgress(stderr, quiet, isTerminal(stderr), -1, "hardware rounds")
 				d, st, err = search.CoOptimize(ctx, net, search.CoOptions{Template: template, Objective: obj, Budgets: b,
-					Seed: seed, Starts: starts, HWRounds: rounds,
-					Progress: func(s string) { logf("  [%5.1fs] %s", time.Since(t0).Seconds(), s) }})
+					Seed: seed, Starts: starts, HWRounds: rounds, NLPStarts: nlpStarts, NLPIters: nlpIters,
+					Progress: func(s string) { prog.Step(fmt.Sprintf("  [%5.1fs] %s", time.Since(t0).Seconds(), s)) }})
+				prog.Done()
 				if err != nil {
 					return err
 				}
@@ -133,8 +146,25 @@ timeloop/ with arch, ERT, ART and a problem + map per layer).`,
 			if err := report.Write(out, r, d); err != nil {
 				return err
 			}
-			report.PrintSummary(cmd.OutOrStdout(), r)
+			switch outFormat {
+			case formatJSON:
+				err = report.WriteJSON(cmd.OutOrStdout(), r)
+			case formatCSV:
+				err = report.WriteLayersCSV(cmd.OutOrStdout(), r)
+			default:
+				report.PrintSummary(cmd.OutOrStdout(), r)
+			}
+			if err != nil {
+				return err
+			}
 			logf("accelopt: wrote %s and %s", filepath.Join(out, "result.json"), filepath.Join(out, "timeloop")+string(filepath.Separator))
+			if reportHTML {
+				p, err := report.WriteHTML(out)
+				if err != nil {
+					return err
+				}
+				logf("accelopt: wrote %s", p)
+			}
 			return nil
 		},
 	}
@@ -150,12 +180,16 @@ timeloop/ with arch, ERT, ART and a problem + map per layer).`,
 	f.IntVar(&starts, "starts", 0, "local-search starts per layer (0: default)")
 	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
 	f.IntVar(&batch, "batch", 1, "batch size")
+	f.IntVar(&nlpStarts, "nlp-starts", 8, "starts of the relaxed (NLP) first stage (0: skip it)")
+	f.IntVar(&nlpIters, "nlp-iters", 150, "gradient steps of the relaxed first stage")
 	f.StringVar(&out, "out", "out", "output folder")
 	f.StringVar(&archPath, "arch", "", "mapping-only mode: Timeloop v0.3 architecture YAML (fixed hardware)")
 	f.StringVar(&ertPath, "ert", "", "mapping-only mode: ERT YAML")
 	f.StringVar(&artPath, "art", "", "mapping-only mode: ART YAML")
 	f.StringArrayVar(&constraintPaths, "constraints", nil, "mapping-only mode: Timeloop architecture/mapspace constraints YAML (repeatable)")
 	f.BoolVar(&quiet, "quiet", false, "no progress on stderr")
+	f.BoolVar(&reportHTML, "report", false, "also write report.html in --out (see accelopt report)")
+	format = registerFormat(cmd, false)
 	return cmd
 }
 
