@@ -107,7 +107,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 	S := o.Starts
 	B := S * nl
 	batch := matrix.NewBatch(t, B)
-	vars := make([][]nlpVar, B)     // per candidate
+	vars := make([][]nlpVar, B) // per candidate
 	inits := make([]*mapping.Mapping, B)
 	hlog := make([][]float64, S) // per start: log of every hardware entry
 	hrng := rand.New(rand.NewPCG(o.Seed, 17))
