@@ -157,6 +157,9 @@ type coopt struct {
 	warm []*mapping.Mapping
 	// base is the energy weight of the latency objective's mapping score.
 	base float64
+	// lastT and lastE are the cycles and energy (pJ) of the last design
+	// evaluated (the weighted-sum linearization point).
+	lastT, lastE float64
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -451,15 +454,19 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		score = func(r *eval.Result) float64 { return r.EnergyPJ * float64(r.Cycles) }
 	}
 	if w := c.opts.WeightedSum; w > 0 {
-		// The weighted sum of normalized latency and power, per layer.
-		lref := c.opts.RefLatencyMs * clock * 1e6 // cycles
-		pref := c.opts.RefPowerW / clock          // pJ per cycle
-		score = func(r *eval.Result) float64 {
-			if r.Cycles == 0 {
-				return math.Inf(1)
-			}
-			return float64(r.Cycles)/lref + w*(r.EnergyPJ/float64(r.Cycles))/(pref*1e3)
+		// The network objective F = T/L0 + w*(E/T)/P0 linearized at the
+		// last design seen (T cycles, E pJ): each layer minimizes
+		// dF/dT*cycles + dF/dE*energy. A negative latency weight (power
+		// dominating) is clamped to a small positive one.
+		l0 := c.opts.RefLatencyMs * clock * 1e6 // cycles
+		p0 := c.opts.RefPowerW * 1e3 / clock    // pJ per cycle
+		T, E := c.lastT, c.lastE
+		if T <= 0 {
+			T, E = l0, p0*l0
 		}
+		a := math.Max(1/l0-w*E/(T*T*p0), 0.05/l0)
+		bw := w / (T * p0)
+		score = func(r *eval.Result) float64 { return a*float64(r.Cycles) + bw*r.EnergyPJ }
 	}
 	var energy float64
 	for i, l := range c.net.Layers {
@@ -481,6 +488,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		energy += float64(n) * f.Result.EnergyPJ
 	}
 	finishDesign(d, energy, c.opts.Budgets, c.opts.WeightedSum > 0)
+	c.lastT, c.lastE = float64(d.Cycles), energy
 	return d, nil
 }
 

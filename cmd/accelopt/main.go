@@ -26,9 +26,11 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newEvalCmd(), newOptimizeCmd())
+	root.AddCommand(newEvalCmd(), newOptimizeCmd(), newParetoCmd())
 	root.AddCommand(newZooCmd(), newImportCmd())
 	// helper-registered commands
+	root.AddCommand(newSweepCmd(), newWorkerCmd())
+	root.AddCommand(newReportCmd())
 	return root
 }
 
