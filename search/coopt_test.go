@@ -1,0 +1,60 @@
+package search
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/accelopt/accelopt/workload"
+)
+
+func smallNet() workload.Network {
+	a := workload.NewConv("a", 32, 64, 3, 3, 14, 14)
+	a.Count = 2
+	b := workload.NewConv("b", 64, 64, 1, 1, 7, 7)
+	b.Wstride, b.Hstride = 2, 2
+	return workload.Network{Name: "small", Layers: []workload.Layer{a, b}}
+}
+
+// TestCoOptimizeMeetsBudgets checks that the co-optimizer returns a design
+// within the power and area budgets, better than the template's default
+// hardware after the same mapping search, and the same one twice.
+func TestCoOptimizeMeetsBudgets(t *testing.T) {
+	o := CoOptions{Template: "eyeriss", Objective: NetLatency, Budgets: Budgets{MaxPowerW: 0.5, MaxAreaMM2: 2},
+		Seed: 3, Starts: 4, HWRounds: 3, NLPStarts: 2, NLPIters: 40}
+	d, st, err := CoOptimize(context.Background(), smallNet(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Feasible || d.PowerW > 0.5 || d.AreaMM2 > 2 {
+		t.Errorf("design violates budgets: power %.3g W, area %.3g mm2, feasible %v", d.PowerW, d.AreaMM2, d.Feasible)
+	}
+	if st.StartValue > 0 && d.LatencyMs > st.InitialValue*(1+1e-9) {
+		t.Errorf("final latency %.4g ms above the search's start %.4g ms", d.LatencyMs, st.InitialValue)
+	}
+	d2, _, err := CoOptimize(context.Background(), smallNet(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Cycles != d.Cycles || d2.EnergyUJ != d.EnergyUJ || paramString(d2.Params) != paramString(d.Params) {
+		t.Errorf("same seed, different designs: %d/%v %s vs %d/%v %s", d.Cycles, d.EnergyUJ, paramString(d.Params),
+			d2.Cycles, d2.EnergyUJ, paramString(d2.Params))
+	}
+}
+
+// TestCoOptimizeInterrupted checks that a cancelled run still returns the
+// best design found so far.
+func TestCoOptimizeInterrupted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	d, st, err := CoOptimize(ctx, smallNet(), CoOptions{Template: "eyeriss", Seed: 1, HWRounds: 50, NLPStarts: 4, NLPIters: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == nil || len(d.Layers) != 2 || d.Cycles <= 0 {
+		t.Fatalf("no usable design after interruption: %+v", d)
+	}
+	if !st.Interrupted {
+		t.Errorf("run not marked interrupted (took %v)", st.Runtime)
+	}
+}
