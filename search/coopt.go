@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
@@ -113,6 +114,9 @@ type CoOptions struct {
 	Starts int
 	// HWRounds bounds the rounds of the hardware local search.
 	HWRounds int
+	// HWKicks is how many random two-parameter jumps from the best hardware
+	// the search tries when it reaches a local optimum.
+	HWKicks int
 	// Init, when set, is the starting hardware point (template parameters).
 	Init map[string]float64
 	// Free lists the template parameters the search may change (default:
@@ -239,6 +243,8 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	best := cur
 	st.HardwarePoints = 1
 	c.progress("start", cur, lambda)
+	kicks := o.HWKicks
+	hwRng := rand.New(rand.NewPCG(o.Seed, 0x6b1c))
 	for round := 0; round < o.HWRounds && ctx.Err() == nil; round++ {
 		st.Rounds++
 		var cands []map[string]float64
@@ -277,7 +283,32 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 		copy(c.warm, savedWarm)
 		if roundBest == nil || !c.better(roundBest, cur) {
-			break
+			// Local optimum: kick the hardware (two parameters stepped at
+			// random) and continue from there if that beats the best so far.
+			if kicks <= 0 || ctx.Err() != nil {
+				break
+			}
+			kicks--
+			p := copyParams(best.Params)
+			for j := 0; j < 2; j++ {
+				k := o.Free[hwRng.IntN(len(o.Free))]
+				if vs := stepValues(k, p[k]); len(vs) > 0 {
+					p[k] = vs[hwRng.IntN(len(vs))]
+				}
+			}
+			if a, err := arch.Template(o.Template, p); err != nil || (o.Budgets.MaxAreaMM2 > 0 && a.Area()/1e6 > o.Budgets.MaxAreaMM2) {
+				continue
+			}
+			for i, ld := range best.Layers {
+				c.warm[i] = ld.Mapping
+			}
+			d, l2, err := c.evaluateWithBudget(ctx, p, lambda, max(o.Starts/4, 1))
+			st.HardwarePoints++
+			if err != nil || !c.better(d, best) {
+				continue
+			}
+			roundBest, roundLambda = d, l2
+			roundWarm = append([]*mapping.Mapping(nil), c.warm...)
 		}
 		cur, lambda = roundBest, c.adaptLambda(roundBest, roundLambda)
 		copy(c.warm, roundWarm)
