@@ -82,7 +82,7 @@ func (c *chart) svg() (string, error) {
 	if legendW > 0 {
 		legendW += c.legend.ThumbnailWidth + vg.Points(16)
 	}
-	c.p.Draw(draw.Crop(dc, 0, -legendW, 0, 0))
+	c.p.Draw(draw.Crop(dc, vg.Points(6), -legendW, vg.Points(2), -vg.Points(2)))
 	if legendW > 0 {
 		c.legend.Draw(draw.Crop(dc, c.w-legendW+vg.Points(6), 0, 0, -vg.Points(30)))
 	}
