@@ -42,7 +42,14 @@ func (s *Space) Neighbour(m *mapping.Mapping, rng *rand.Rand) *mapping.Mapping {
 	return nil
 }
 
+// movePrime moves one prime factor of a dimension from one slot to another.
 func (s *Space) movePrime(m *mapping.Mapping, rng *rand.Rand) bool {
+	return s.moveFactor(m, rng, false)
+}
+
+// moveFactor moves a prime factor (or, when whole is set, all of the factor)
+// of a random dimension from a random slot holding it to a random other slot.
+func (s *Space) moveFactor(m *mapping.Mapping, rng *rand.Rand, whole bool) bool {
 	d := workload.Dim(rng.IntN(int(workload.NumDims)))
 	if s.Layer.Dims[d] == 1 {
 		return false
@@ -58,17 +65,17 @@ func (s *Space) movePrime(m *mapping.Mapping, rng *rand.Rand) bool {
 		return false
 	}
 	f := from[rng.IntN(len(from))]
-	ps := primeFactors(s.factorAt(m, f, d))
-	p := ps[rng.IntN(len(ps))]
+	p := s.factorAt(m, f, d)
+	if !whole {
+		ps := primeFactors(p)
+		p = ps[rng.IntN(len(ps))]
+	}
 	t := sl[rng.IntN(len(sl))]
 	if t == f {
 		return false
 	}
 	s.setFactor(m, f, d, s.factorAt(m, f, d)/p)
-	if !s.place(m, d, p, t, rng) {
-		return false
-	}
-	return true
+	return s.place(m, d, p, t, rng)
 }
 
 func (s *Space) factorAt(m *mapping.Mapping, t slot, d workload.Dim) int {
@@ -88,25 +95,7 @@ func (s *Space) setFactor(m *mapping.Mapping, t slot, d workload.Dim, v int) {
 
 // moveWhole moves all of one dimension's factor in one slot to another slot.
 func (s *Space) moveWhole(m *mapping.Mapping, rng *rand.Rand) bool {
-	d := workload.Dim(rng.IntN(int(workload.NumDims)))
-	sl := s.slots(d)
-	var from []slot
-	for _, t := range sl {
-		if s.factorAt(m, t, d) > 1 {
-			from = append(from, t)
-		}
-	}
-	if len(from) == 0 || len(sl) < 2 {
-		return false
-	}
-	f := from[rng.IntN(len(from))]
-	t := sl[rng.IntN(len(sl))]
-	if t == f {
-		return false
-	}
-	v := s.factorAt(m, f, d)
-	s.setFactor(m, f, d, 1)
-	return s.place(m, d, v, t, rng)
+	return s.moveFactor(m, rng, true)
 }
 
 // rotateLoop moves one loop of a level to its innermost or outermost place.
