@@ -3,8 +3,10 @@ package matrix
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/accelopt/accelopt/workload"
 )
@@ -90,6 +92,7 @@ func NewResult(t *Template, n int, opt Options) *Result {
 type Evaluator struct {
 	t     *Template
 	works []*work
+	next  atomic.Int64 // next candidate to hand out (Eval)
 }
 
 // NewEvaluator returns an evaluator for template t with scratch space for
@@ -105,7 +108,10 @@ func NewEvaluator(t *Template, workers int) *Evaluator {
 	return e
 }
 
-// Eval evaluates every candidate of b into r.
+// Eval evaluates every candidate of b into r. The workers take chunks of
+// candidates from a shared counter; each memoizes the technology model's
+// prices per (level, depth), so candidates that share depths (in particular
+// those that share a hardware vector) are priced once per worker.
 func (e *Evaluator) Eval(b *Batch, opt Options, r *Result) error {
 	L := len(e.t.levels)
 	if b.L != L {
@@ -132,17 +138,25 @@ func (e *Evaluator) Eval(b *Batch, opt Options, r *Result) error {
 		e.works[0].run(b, opt, r, 0, b.B)
 		return nil
 	}
+	// Workers take chunks of candidates from a shared counter, so that a
+	// worker whose core is busy with something else does not hold up the
+	// others (the machine may be shared).
+	chunk := max(16, min(256, b.B/(8*nw)))
+	next := &e.next
+	next.Store(0)
 	var wg sync.WaitGroup
-	chunk := (b.B + nw - 1) / nw
 	for k := 0; k < nw; k++ {
-		lo, hi := k*chunk, min((k+1)*chunk, b.B)
-		if lo >= hi {
-			break
-		}
 		wg.Add(1)
 		go func(w *work) {
 			defer wg.Done()
-			w.run(b, opt, r, lo, hi)
+			for {
+				hi := int(next.Add(int64(chunk)))
+				lo := hi - chunk
+				if lo >= b.B {
+					return
+				}
+				w.run(b, opt, r, lo, min(hi, b.B))
+			}
 		}(e.works[k])
 	}
 	wg.Wait()
@@ -169,6 +183,10 @@ const (
 // points exactly the factors >= 2 (Timeloop drops factors of 1).
 const present = math.Sqrt2
 
+// stopMask: dims of the simple Inputs coordinates (N, G, C); a relevant
+// loop on one ends the Inputs savings walk.
+const stopMask = 1<<dN | 1<<dG | 1<<dC
+
 // relMask[ds] has bit d set when dimension d indexes data space ds.
 var relMask = [nds]uint8{
 	1<<dC | 1<<dM | 1<<dR | 1<<dS | 1<<dG,
@@ -192,6 +210,12 @@ type work struct {
 	ws, hs   float64
 	wd, hd   float64
 
+	// smooth max (Relaxed): p = 1/Temperature, thrF = exp(-60/p); intP
+	// says p is the integer ip (then (x/m)^p is computed by squaring).
+	p, thrF float64
+	ip      int
+	intP    bool
+
 	ext      []float64 // [l][d] tile extents at level l
 	wx, hx   []float64 // Inputs W and H extent of level l's tile
 	size     []float64 // [l][ds] tile sizes
@@ -204,16 +228,23 @@ type work struct {
 	top      [nds]int
 	cR, cF   []float64 // [l][ds] counts: reads, fills, updates
 	cU       []float64
-	lastD    []float64 // cost cache: depth of the cached costs
+	lastD    []float64 // depth of the costs in cost (memoized levels)
 	cost     []float64 // [l][8] r, w, u, a, dr, dw, du, da
-	inst     []float64 // instances of level l
-	macInst  float64
-	terms    []float64 // smooth-max terms
-	termW    []float64 // their weights
-	cycles   float64
-	energy   float64
-	area     float64
-	levE     []float64 // energy of level l per instance-sum (before repl)
+	memoK    []float64 // [l][memoN] depth of each memo slot (NaN: empty)
+	memoV    []float64 // [l][memoN][8] the prices of that depth
+
+	// pres[l] has bit k set when the temporal loop at position k of level
+	// l's order (innermost first) is present (factor > present).
+	pres    []uint8
+	sp      []float64 // [l] product of level l's spatial factors
+	inst    []float64 // instances of level l
+	macInst float64
+	terms   []float64 // smooth-max terms
+	termW   []float64 // their weights
+	cycles  float64
+	energy  float64
+	area    float64
+	levE    []float64 // energy of level l per instance-sum (before repl)
 
 	// gradient scratch
 	gExt, gT, gS []float64
@@ -221,6 +252,7 @@ type work struct {
 	gCA, gFill   []float64
 	gPart, gSize []float64
 	gHW          []float64
+	gGrp         []float64 // [l][ds] log-adjoint of groups
 	wIdx, hIdx   []int
 	wV, hV       []float64
 }
@@ -232,18 +264,30 @@ func newWork(t *Template) *work {
 		ext: f(L * nd), wx: f(L), hx: f(L), size: f(L * nds), groups: f(L * nds),
 		eab: f(L + 1), rab: f(L + 1), part: f(L), ca: f(L * nds), gp: f(L * nds), src: make([]int, L*nds),
 		fill: f(L * nds), cR: f(L * nds), cF: f(L * nds), cU: f(L * nds), lastD: f(L), cost: f(L * 8),
+		memoK: f(L * memoN), memoV: f(L * memoN * 8),
+		pres: make([]uint8, L), sp: f(L),
 		inst: f(L), terms: f(1 + 3*L), termW: f(1 + 3*L), levE: f(L),
 		gExt: f(L * nd), gT: f(L * nd), gS: f(L * nd), gEab: f(L + 1), gRab: f(L + 1),
-		gCA: f(L * nds), gFill: f(L * nds), gPart: f(L), gSize: f(L * nds), gHW: f(NumHW(L)),
+		gCA: f(L * nds), gFill: f(L * nds), gPart: f(L), gSize: f(L * nds), gHW: f(NumHW(L)), gGrp: f(L * nds),
 		wIdx: make([]int, L*nd), hIdx: make([]int, L*nd), wV: f(L * nd), hV: f(L * nd)}
 	for i := range w.lastD {
-		w.lastD[i] = -1
+		w.lastD[i] = math.NaN()
+	}
+	for i := range w.memoK {
+		w.memoK[i] = math.NaN()
+	}
+	for l := range t.levels {
+		copy(w.cost[l*8:l*8+8], t.levels[l].c0[:])
 	}
 	return w
 }
 
 func (w *work) run(b *Batch, opt Options, r *Result, lo, hi int) {
 	w.b, w.opt = b, opt
+	w.p = 1 / opt.Temperature
+	w.thrF = math.Exp(-60 / w.p)
+	w.ip = int(w.p)
+	w.intP = float64(w.ip) == w.p && w.ip > 0 && w.ip <= 1024
 	L := w.L
 	nv := numVars(L)
 	nh := NumHW(L)
@@ -333,71 +377,151 @@ func eq(a, b float64) bool {
 	return a == b || math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
 }
 
+// memoN is the number of slots per level of a worker's price memo (direct
+// mapped, keyed by the depth's bits).
+const (
+	memoBits = 6
+	memoN    = 1 << memoBits
+)
+
+// price loads the prices of memoized level l at depth dep into w.cost.
+func (w *work) price(l int, dep float64) {
+	w.lastD[l] = dep
+	h := int((math.Float64bits(dep) * 0x9E3779B97F4A7C15) >> (64 - memoBits))
+	slot := l*memoN + h
+	v := w.memoV[slot*8 : slot*8+8]
+	if w.memoK[slot] != dep {
+		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] = w.t.levels[l].cost(dep)
+		w.memoK[slot] = dep
+	}
+	copy(w.cost[l*8:l*8+8], v)
+}
+
+// loops sets pres, the present temporal loops of each level.
+func (w *work) loops() {
+	L := w.L
+	T, perm, pres := w.T[:L*nd], w.perm[:L*nd], w.pres[:L]
+	for l := 0; l < L; l++ {
+		t := (*[nd]float64)(T[l*nd:])
+		p := (*[nd]uint8)(perm[l*nd:])
+		m := uint8(0)
+		for k := 0; k < nd; k++ {
+			b := uint8(0)
+			if !(t[p[k]&7] <= present) { // NaN counts as present
+				b = 1
+			}
+			m |= b << uint(k)
+		}
+		pres[l] = m
+	}
+}
+
+// after is the product of the temporal factors of every loop after
+// position k of level l (present or not): those at later positions of l
+// and those of all levels above.
+func (w *work) after(l, k int) float64 {
+	a := w.eab[l+1]
+	t := (*[nd]float64)(w.T[l*nd:])
+	p := (*[nd]uint8)(w.perm[l*nd:])
+	for k2 := nd - 1; k2 > k; k2-- {
+		a *= t[p[k2]&7]
+	}
+	return a
+}
+
 // forward computes everything of the current candidate.
 func (w *work) forward(mode Mode) {
 	L := w.L
-	T, S := w.T, w.S
-	ext := w.ext
-	for d := 0; d < nd; d++ {
-		run := 1.0
-		for l := 0; l < L; l++ {
-			k := l*nd + d
-			run *= T[k] * S[k]
-			ext[k] = run
+	T, S := w.T[:L*nd], w.S[:L*nd]
+	ext := w.ext[:L*nd]
+	// Extents: per dimension a cumulative product over the levels (eight
+	// independent chains).
+	{
+		t := (*[nd]float64)(T)
+		s := (*[nd]float64)(S)
+		e := (*[nd]float64)(ext)
+		e[0], e[1], e[2], e[3] = t[0]*s[0], t[1]*s[1], t[2]*s[2], t[3]*s[3]
+		e[4], e[5], e[6], e[7] = t[4]*s[4], t[5]*s[5], t[6]*s[6], t[7]*s[7]
+		for l := 1; l < L; l++ {
+			t := (*[nd]float64)(T[l*nd:])
+			s := (*[nd]float64)(S[l*nd:])
+			e := (*[nd]float64)(ext[l*nd:])
+			b := (*[nd]float64)(ext[(l-1)*nd:])
+			e[0], e[1], e[2], e[3] = b[0]*(t[0]*s[0]), b[1]*(t[1]*s[1]), b[2]*(t[2]*s[2]), b[3]*(t[3]*s[3])
+			e[4], e[5], e[6], e[7] = b[4]*(t[4]*s[4]), b[5]*(t[5]*s[5]), b[6]*(t[6]*s[6]), b[7]*(t[7]*s[7])
 		}
 	}
-	w.eab[L], w.rab[L] = 1, 1
+	eab, rab := w.eab[:L+1], w.rab[:L+1]
+	eab[L], rab[L] = 1, 1
 	for l := L - 1; l >= 0; l-- {
-		tp, sp := 1.0, 1.0
-		for d := 0; d < nd; d++ {
-			tp *= T[l*nd+d]
-			sp *= S[l*nd+d]
-		}
-		w.eab[l] = w.eab[l+1] * tp
-		w.rab[l] = w.rab[l+1] * sp
+		t := (*[nd]float64)(T[l*nd:])
+		s := (*[nd]float64)(S[l*nd:])
+		// balanced products (short dependency chains)
+		eab[l] = eab[l+1] * (((t[0] * t[1]) * (t[2] * t[3])) * ((t[4] * t[5]) * (t[6] * t[7])))
+		sp := ((s[0] * s[1]) * (s[2] * s[3])) * ((s[4] * s[5]) * (s[6] * s[7]))
+		w.sp[l] = sp
+		rab[l] = rab[l+1] * sp
 	}
 	ws, hs, wd, hd := w.ws, w.hs, w.wd, w.hd
+	size, groups := w.size[:L*nds], w.groups[:L*nds]
 	for l := 0; l < L; l++ {
-		e := ext[l*nd : l*nd+nd]
+		e := (*[nd]float64)(ext[l*nd:])
+		s := (*[nd]float64)(S[l*nd:])
+		sz := (*[nds]float64)(size[l*nds:])
+		gr := (*[nds]float64)(groups[l*nds:])
 		wx := (e[dP]-1)*ws + (e[dR]-1)*wd + 1
 		hx := (e[dQ]-1)*hs + (e[dS]-1)*hd + 1
 		w.wx[l], w.hx[l] = wx, hx
-		w.size[l*nds+sW] = e[dC] * e[dM] * e[dR] * e[dS] * e[dG]
-		w.size[l*nds+sI] = e[dN] * e[dG] * e[dC] * wx * hx
-		w.size[l*nds+sO] = e[dN] * e[dG] * e[dM] * e[dP] * e[dQ]
-		s := S[l*nd : l*nd+nd]
-		w.groups[l*nds+sW] = s[dC] * s[dM] * s[dR] * s[dS] * s[dG]
-		w.groups[l*nds+sO] = s[dN] * s[dG] * s[dM] * s[dP] * s[dQ]
-		bP, bR, bQ, bS := 1.0, 1.0, 1.0, 1.0
-		if l > 0 {
-			eb := ext[(l-1)*nd:]
-			bP, bR, bQ, bS = eb[dP], eb[dR], eb[dQ], eb[dS]
+		eNG := e[dN] * e[dG]
+		sz[sW] = (e[dC] * e[dM]) * (e[dR] * e[dS]) * e[dG]
+		sz[sI] = (eNG * e[dC]) * (wx * hx)
+		sz[sO] = (eNG * e[dM]) * (e[dP] * e[dQ])
+		sNG := s[dN] * s[dG]
+		gr[sW] = (s[dC] * s[dM]) * (s[dR] * s[dS]) * s[dG]
+		gr[sO] = (sNG * s[dM]) * (s[dP] * s[dQ])
+		gw, gh := s[dP]*s[dR], s[dQ]*s[dS]
+		if (s[dP] > present && s[dR] > present) || (s[dQ] > present && s[dS] > present) {
+			bP, bR, bQ, bS := 1.0, 1.0, 1.0, 1.0
+			if l > 0 {
+				eb := (*[nd]float64)(ext[(l-1)*nd:])
+				bP, bR, bQ, bS = eb[dP], eb[dR], eb[dQ], eb[dS]
+			}
+			gw, _, _, _, _ = distinct(s[dP], s[dR], ws*bP, wd*bR)
+			gh, _, _, _, _ = distinct(s[dQ], s[dS], hs*bQ, hd*bS)
 		}
-		gw, _, _, _, _ := distinct(s[dP], s[dR], ws*bP, wd*bR)
-		gh, _, _, _, _ := distinct(s[dQ], s[dS], hs*bQ, hd*bS)
-		w.groups[l*nds+sI] = s[dN] * s[dG] * s[dC] * gw * gh
+		gr[sI] = (sNG * s[dC]) * (gw * gh)
 	}
-	w.part[L-1] = w.size[(L-1)*nds+sO]
-	for l := L - 2; l >= 0; l-- {
-		w.part[l] = w.part[l+1] / w.groups[(l+1)*nds+sO]
+	part := w.part[:L]
+	// part[l] = size[top][O] / prod_{l' > l} groups[l'][O]: one product
+	// chain, then independent divisions.
+	{
+		so := size[(L-1)*nds+sO]
+		part[L-1] = so
+		cg := 1.0
+		for l := L - 2; l >= 0; l-- {
+			cg *= groups[(l+1)*nds+sO]
+			part[l] = so / cg
+		}
 	}
-	// hardware: costs (cached per depth), instances
+	// hardware: prices (memoized per depth), instances
+	levels := w.t.levels[:L]
 	mi := 1.0
 	for l := L - 1; l >= 0; l-- {
-		tl := &w.t.levels[l]
+		tl := &levels[l]
 		w.inst[l] = mi
 		fx, fy := tl.fan(w.hw)
 		mi *= fx * fy
-		dep := w.hw[HWDepth0+l]
-		if dep != w.lastD[l] {
-			c := w.cost[l*8 : l*8+8]
-			c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = tl.cost(dep)
-			w.lastD[l] = dep
+		if tl.memo {
+			if dep := w.hw[HWDepth0+l]; dep != w.lastD[l] {
+				w.price(l, dep)
+			}
 		}
 	}
 	w.macInst = mi
+	w.loops()
 	// access counts
-	keep := w.keep
+	keep := w.keep[:L]
+	cR, cF, cU := w.cR[:L*nds], w.cF[:L*nds], w.cU[:L*nds]
 	for ds := 0; ds < nds; ds++ {
 		bit := uint8(1) << uint(ds)
 		top := -1
@@ -408,13 +532,12 @@ func (w *work) forward(mode Mode) {
 			}
 		}
 		w.top[ds] = top
-		prevF := w.eab[0]
+		prevF := eab[0]
 		src := -1
 		g := 1.0
 		for l := 0; l < L; l++ {
 			k := l*nds + ds
-			w.cR[k], w.cF[k], w.cU[k] = 0, 0, 0
-			g *= w.groups[k]
+			g *= groups[k]
 			if keep[l]&bit == 0 {
 				continue
 			}
@@ -423,21 +546,21 @@ func (w *work) forward(mode Mode) {
 			var F float64
 			if l != top {
 				if ds == sI {
-					F = w.fillsInputs(l, 0, false)
+					F = w.fillsInputsFwd(l)
 				} else {
-					F = w.fillsWO(l, ds, 0, false)
+					F = w.fillsWOFwd(l, ds)
 				}
 			}
 			w.fill[k] = F
 			if ds == sO {
-				w.cU[k] = ca
-				w.cR[k] = ca - w.part[l]
+				cU[k] = ca
+				cR[k] = ca - part[l]
+				cF[k] = 0
 				if l != top {
-					w.cF[k] = F - w.part[l]
+					cF[k] = F - part[l]
 				}
 			} else {
-				w.cR[k] = ca
-				w.cF[k] = F
+				cR[k], cF[k], cU[k] = ca, F, 0
 			}
 			prevF, src, g = F, l, 1
 		}
@@ -446,21 +569,23 @@ func (w *work) forward(mode Mode) {
 	energy := 0.0
 	area := w.t.macArea * w.macInst
 	nt := 0
-	w.terms[nt] = w.eab[0]
+	terms := w.terms
+	terms[nt] = eab[0]
 	nt++
 	for l := 0; l < L; l++ {
-		tl := &w.t.levels[l]
-		c := w.cost[l*8 : l*8+8]
+		tl := &levels[l]
+		c := (*[8]float64)(w.cost[l*8:])
 		area += c[3] * w.inst[l]
 		e, rd, wr := 0.0, 0.0, 0.0
+		kl := keep[l]
 		for ds := 0; ds < nds; ds++ {
 			k := l*nds + ds
-			if keep[l]&(1<<uint(ds)) == 0 {
+			if kl&(1<<uint(ds)) == 0 {
 				continue
 			}
-			R, F, U := w.cR[k], w.cF[k], w.cU[k]
+			R, F, U := cR[k], cF[k], cU[k]
 			if mode == Exact {
-				e += ceilDiv(R, tl.block)*c[0] + ceilDiv(F, tl.block)*c[1] + ceilDiv(U, tl.block)*c[2]
+				e += tl.ceilBlocks(R)*c[0] + tl.ceilBlocks(F)*c[1] + tl.ceilBlocks(U)*c[2]
 			} else {
 				e += (R*c[0] + F*c[1] + U*c[2]) / tl.block
 			}
@@ -468,29 +593,23 @@ func (w *work) forward(mode Mode) {
 			wr += F + U
 		}
 		w.levE[l] = e
-		energy += e * w.rab[l+1]
+		energy += e * rab[l+1]
 		if tl.rbw > 0 {
-			w.terms[nt] = rd / tl.rbw
+			terms[nt] = rd / tl.rbw
 			nt++
 		}
 		if tl.wbw > 0 {
-			w.terms[nt] = wr / tl.wbw
+			terms[nt] = wr / tl.wbw
 			nt++
 		}
 		if tl.sbw > 0 {
-			w.terms[nt] = (rd + wr) / tl.sbw
+			terms[nt] = (rd + wr) / tl.sbw
 			nt++
 		}
 	}
-	energy += w.eab[0] * w.rab[0] * w.t.macE
+	energy += eab[0] * rab[0] * w.t.macE
 	w.energy, w.area = energy, area
-	terms := w.terms[:nt]
-	m := 0.0
-	for _, x := range terms {
-		if x > m {
-			m = x
-		}
-	}
+	terms = terms[:nt]
 	if mode == Exact {
 		c := 0.0
 		for _, x := range terms {
@@ -501,140 +620,116 @@ func (w *work) forward(mode Mode) {
 		w.cycles = c
 		return
 	}
+	m := 0.0
+	for _, x := range terms {
+		if x > m {
+			m = x
+		}
+	}
 	// p-norm smooth max; terms whose (x/max)^p is below e^-60 are skipped.
-	p := 1 / w.opt.Temperature
-	thr := m * math.Exp(-60/p)
+	p, ip, intP := w.p, w.ip, w.intP
+	thr := m * w.thrF
 	sum := 0.0
+	termW := w.termW[:len(terms)]
 	for i, x := range terms {
 		q := 0.0
 		if x > thr {
-			q = math.Exp(p * math.Log(x/m))
+			if intP {
+				q = powi(x/m, ip)
+			} else {
+				q = math.Exp(p * math.Log(x/m))
+			}
 		}
-		w.termW[i] = q
+		termW[i] = q
 		sum += q
 	}
 	c := m * math.Exp(math.Log(sum)/p)
 	w.cycles = c
 	// d c / d x_i = q_i * c / (x_i * sum)
 	for i, x := range terms {
-		if w.termW[i] != 0 {
-			w.termW[i] = w.termW[i] * c / (x * sum)
+		if termW[i] != 0 {
+			termW[i] = termW[i] * c / (x * sum)
 		}
 	}
 }
 
-func ceilDiv(x, b float64) float64 {
+// powi is x^n for n >= 1 by binary exponentiation.
+func powi(x float64, n int) float64 {
+	r := 1.0
+	for {
+		if n&1 != 0 {
+			r *= x
+		}
+		n >>= 1
+		if n == 0 {
+			return r
+		}
+		x *= x
+	}
+}
+
+// ceilBlocks is ceil(x/block) with Timeloop's 1e-9 slack, 0 for x <= 0.
+func (tl *tlevel) ceilBlocks(x float64) float64 {
 	if x <= 0 {
 		return 0
 	}
-	return math.Ceil(x/b - 1e-9)
+	q := x * tl.invBlock
+	if !tl.pow2Block {
+		q = x / tl.block
+	}
+	return math.Ceil(q - 1e-9)
 }
 
-// fillsWO returns the fills per instance of level l's Weights or Outputs
-// tile: the tile size times the temporal iterations above it, divided by
-// the reuse run (the innermost run of irrelevant loops above it). In
-// backward mode it accumulates the gradient of g*F instead.
-func (w *work) fillsWO(l, ds int, g float64, back bool) float64 {
+// fillsWOFwd is fillsWO (forward only) over the present loops.
+func (w *work) fillsWOFwd(l, ds int) float64 {
 	L := w.L
 	mask := relMask[ds]
 	run := 1.0
+	T, perm, pres := w.T[:L*nd], w.perm[:L*nd], w.pres[:L]
 outer:
 	for l2 := l + 1; l2 < L; l2++ {
-		for k := 0; k < nd; k++ {
-			d := int(w.perm[l2*nd+k])
-			e := w.T[l2*nd+d]
-			if e <= present {
-				continue
-			}
-			if mask&(1<<uint(d)) != 0 {
+		t := (*[nd]float64)(T[l2*nd:])
+		p := (*[nd]uint8)(perm[l2*nd:])
+		for m := pres[l2]; m != 0; m &= m - 1 {
+			d := p[bits.TrailingZeros8(m)&7] & 7
+			if mask&(1<<d) != 0 {
 				break outer
 			}
-			run *= e
+			run *= t[d]
 		}
 	}
-	F := w.size[l*nds+ds] * w.eab[l+1] / run
-	if !back {
-		return F
-	}
-	fb := g * F
-	w.gSize[l*nds+ds] += fb
-	w.gEab[l+1] += fb
-	if run == 1 {
-		return F
-	}
-outer2:
-	for l2 := l + 1; l2 < L; l2++ {
-		for k := 0; k < nd; k++ {
-			d := int(w.perm[l2*nd+k])
-			e := w.T[l2*nd+d]
-			if e <= present {
-				continue
-			}
-			if mask&(1<<uint(d)) != 0 {
-				break outer2
-			}
-			w.gT[l2*nd+d] -= fb
-		}
-	}
-	return F
+	return w.size[l*nds+ds] * w.eab[l+1] / run
 }
 
-// fillsInputs returns the fills per instance of level l's Inputs tile
-// following Timeloop's delta analysis in closed form (see the package doc):
-// S*E minus the savings of the visits whose translation equals that of the
-// innermost loop above the tile. In backward mode it accumulates the
-// gradient of g*F.
-func (w *work) fillsInputs(l int, g float64, back bool) float64 {
+// fillsInputsFwd is fillsInputs (forward only) over the present loops:
+// (e-1)*E/pre there is (e-1)*after here.
+func (w *work) fillsInputsFwd(l int) float64 {
 	L := w.L
-	S := w.size[l*nds+sI]
-	E := w.eab[l+1]
-	F := S * E
+	F := w.size[l*nds+sI] * w.eab[l+1]
 	Wc, Hc := w.wx[l], w.hx[l]
-	e0 := w.ext[l*nd : l*nd+nd]
+	e0 := (*[nd]float64)(w.ext[l*nd:])
 	M := e0[dN] * e0[dG] * e0[dC]
-	if back {
-		fb := g * F
-		w.gSize[l*nds+sI] += fb
-		w.gEab[l+1] += fb
-	}
-	pre := 1.0
+	var cw, ch [nd]float64 // stride of each dim's Inputs coordinate (W, H)
+	cw[dP], cw[dR], ch[dQ], ch[dS] = w.ws, w.wd, w.hs, w.hd
 	first := true
 	var v1W, v1H, sumW, sumH float64
-	nw, nh := 0, 0
-	cum := 0.0 // backward: sum of saving adjoints found so far
+	T, ext, perm, pres := w.T[:L*nd], w.ext[:L*nd], w.perm[:L*nd], w.pres[:L]
 	for l2 := l + 1; l2 < L; l2++ {
-		for k := 0; k < nd; k++ {
-			d := int(w.perm[l2*nd+k])
-			idx := l2*nd + d
-			e := w.T[idx]
-			if back {
-				w.gT[idx] += cum
+		t := (*[nd]float64)(T[l2*nd:])
+		x := (*[nd]float64)(ext[l2*nd:])
+		p := (*[nd]uint8)(perm[l2*nd:])
+		for m := pres[l2]; m != 0; m &= m - 1 {
+			k := bits.TrailingZeros8(m) & 7
+			d := p[k] & 7
+			e := t[d]
+			if stopMask&(1<<d) != 0 {
+				return F // a relevant loop on N, G or C: no saving from here on
 			}
-			pre *= e
-			if e <= present {
-				continue
-			}
-			var vW, vH float64
-			switch d {
-			case dM:
-			case dN, dG, dC:
-				// A simple-coordinate relevant loop: no saving from here on.
-				if back {
-					for k2 := k + 1; k2 < nd; k2++ {
-						w.gT[l2*nd+int(w.perm[l2*nd+k2])] += cum
-					}
-					w.gEab[l2+1] += cum
-				}
-				return F
-			case dP:
-				vW = w.ws * w.ext[idx] / e
-			case dR:
-				vW = w.wd * w.ext[idx] / e
-			case dQ:
-				vH = w.hs * w.ext[idx] / e
-			case dS:
-				vH = w.hd * w.ext[idx] / e
-			}
+			// translations (scale of the loop times its coordinate's stride;
+			// 0 for M and for the other coordinate)
+			sc := x[d] / e
+			vW := cw[d] * sc
+			vH := ch[d] * sc
 			var TW, TH float64
 			ok := false
 			if first {
@@ -648,38 +743,93 @@ func (w *work) fillsInputs(l int, g float64, back bool) float64 {
 				aW := Wc - math.Abs(TW)
 				aH := Hc - math.Abs(TH)
 				if aW > 0 && aH > 0 {
-					sav := (e - 1) * E / pre * M * aW * aH
-					F -= sav
-					if back {
-						sb := -g * sav
-						w.gT[idx] += sb * e / (e - 1)
-						cum += sb
-						w.gExt[l*nd+dN] += sb
-						w.gExt[l*nd+dG] += sb
-						w.gExt[l*nd+dC] += sb
-						{
-							gaW := sb / aW
-							w.gExt[l*nd+dP] += gaW * w.ws * e0[dP]
-							w.gExt[l*nd+dR] += gaW * w.wd * e0[dR]
-							if TW != 0 {
-								gTW := -gaW * sign(TW)
-								w.scaleGrad(idx, gTW*vW)
-								for j := 0; j < nw; j++ {
-									w.scaleGrad(w.wIdx[j], -gTW*w.wV[j])
-								}
-							}
+					F -= (e - 1) * w.after(l2, k) * M * aW * aH
+				}
+			}
+			sumW += vW
+			sumH += vH
+		}
+	}
+	return F
+}
+
+// fillsInputsBack accumulates the gradient of g*F, F = fillsInputs(l),
+// over the present loops. A saving (e-1)*after*M*aW*aH depends on every
+// temporal factor after its loop: those of later positions of its level
+// directly, those of the levels above through eab.
+func (w *work) fillsInputsBack(l int, g float64) {
+	L := w.L
+	fb := g * w.size[l*nds+sI] * w.eab[l+1]
+	w.gSize[l*nds+sI] += fb
+	w.gEab[l+1] += fb
+	Wc, Hc := w.wx[l], w.hx[l]
+	e0 := (*[nd]float64)(w.ext[l*nd:])
+	M := e0[dN] * e0[dG] * e0[dC]
+	gx0 := (*[nd]float64)(w.gExt[l*nd:])
+	var cw, ch [nd]float64 // stride of each dim's Inputs coordinate (W, H)
+	cw[dP], cw[dR], ch[dQ], ch[dS] = w.ws, w.wd, w.hs, w.hd
+	first := true
+	var v1W, v1H, sumW, sumH float64
+	nw, nh := 0, 0
+	T, ext, gT, perm, pres := w.T[:L*nd], w.ext[:L*nd], w.gT[:L*nd], w.perm[:L*nd], w.pres[:L]
+	for l2 := l + 1; l2 < L; l2++ {
+		t := (*[nd]float64)(T[l2*nd:])
+		x := (*[nd]float64)(ext[l2*nd:])
+		gt := (*[nd]float64)(gT[l2*nd:])
+		p := (*[nd]uint8)(perm[l2*nd:])
+		for m := pres[l2]; m != 0; m &= m - 1 {
+			k := bits.TrailingZeros8(m) & 7
+			d := p[k] & 7
+			idx := l2*nd + int(d)
+			e := t[d]
+			if stopMask&(1<<d) != 0 {
+				return // a relevant loop on N, G or C: no saving from here on
+			}
+			// translations (scale of the loop times its coordinate's stride;
+			// 0 for M and for the other coordinate)
+			sc := x[d] / e
+			vW := cw[d] * sc
+			vH := ch[d] * sc
+			var TW, TH float64
+			ok := false
+			if first {
+				TW, TH, v1W, v1H = vW, vH, vW, vH
+				ok, first = true, false
+			} else {
+				TW, TH = vW-sumW, vH-sumH
+				ok = eq(TW, v1W) && eq(TH, v1H)
+			}
+			if ok {
+				aW := Wc - math.Abs(TW)
+				aH := Hc - math.Abs(TH)
+				if aW > 0 && aH > 0 {
+					sb := -g * (e - 1) * w.after(l2, k) * M * aW * aH
+					gt[d] += sb * e / (e - 1)
+					w.gEab[l2+1] += sb
+					for k2 := k + 1; k2 < nd; k2++ {
+						gt[p[k2]&7] += sb
+					}
+					gx0[dN] += sb
+					gx0[dG] += sb
+					gx0[dC] += sb
+					gaW := sb / aW
+					gx0[dP] += gaW * w.ws * e0[dP]
+					gx0[dR] += gaW * w.wd * e0[dR]
+					if TW != 0 {
+						gTW := -gaW * sign(TW)
+						w.scaleGrad(idx, gTW*vW)
+						for j := 0; j < nw; j++ {
+							w.scaleGrad(w.wIdx[j], -gTW*w.wV[j])
 						}
-						{
-							gaH := sb / aH
-							w.gExt[l*nd+dQ] += gaH * w.hs * e0[dQ]
-							w.gExt[l*nd+dS] += gaH * w.hd * e0[dS]
-							if TH != 0 {
-								gTH := -gaH * sign(TH)
-								w.scaleGrad(idx, gTH*vH)
-								for j := 0; j < nh; j++ {
-									w.scaleGrad(w.hIdx[j], -gTH*w.hV[j])
-								}
-							}
+					}
+					gaH := sb / aH
+					gx0[dQ] += gaH * w.hs * e0[dQ]
+					gx0[dS] += gaH * w.hd * e0[dS]
+					if TH != 0 {
+						gTH := -gaH * sign(TH)
+						w.scaleGrad(idx, gTH*vH)
+						for j := 0; j < nh; j++ {
+							w.scaleGrad(w.hIdx[j], -gTH*w.hV[j])
 						}
 					}
 				}
@@ -696,7 +846,28 @@ func (w *work) fillsInputs(l int, g float64, back bool) float64 {
 			}
 		}
 	}
-	return F
+}
+
+// fillsWOBack accumulates the gradient of g*F, F = fillsWO(l, ds) (as
+// stored by forward in w.fill), over the present loops.
+func (w *work) fillsWOBack(l, ds int, g float64) {
+	L := w.L
+	fb := g * w.fill[l*nds+ds]
+	w.gSize[l*nds+ds] += fb
+	w.gEab[l+1] += fb
+	mask := relMask[ds]
+	gT, perm, pres := w.gT[:L*nd], w.perm[:L*nd], w.pres[:L]
+	for l2 := l + 1; l2 < L; l2++ {
+		t := (*[nd]float64)(gT[l2*nd:])
+		p := (*[nd]uint8)(perm[l2*nd:])
+		for m := pres[l2]; m != 0; m &= m - 1 {
+			d := p[bits.TrailingZeros8(m)&7] & 7
+			if mask&(1<<d) != 0 {
+				return
+			}
+			t[d] -= fb
+		}
+	}
 }
 
 // scaleGrad adds g to the log-adjoint of the scale of temporal loop idx
@@ -723,17 +894,34 @@ func (w *work) slacks(capS, fanS []float64) {
 			capS[l] = 1 - need*tl.mb/(w.hw[HWDepth0+l]*tl.block)
 		}
 		fx, fy := tl.fan(w.hw)
-		px, py := 1.0, 1.0
-		for d := 0; d < nd; d++ {
-			if w.xmask[l]&(1<<uint(d)) != 0 {
-				px *= w.S[l*nd+d]
-			} else {
-				py *= w.S[l*nd+d]
-			}
-		}
+		px, py := w.spatialXY(l)
 		fanS[2*l] = 1 - px/fx
 		fanS[2*l+1] = 1 - py/fy
 	}
+}
+
+// spatialXY returns the products of level l's spatial factors on the X and
+// on the Y axis of its fan-out.
+func (w *work) spatialXY(l int) (px, py float64) {
+	xm := w.xmask[l]
+	if xm == 0 {
+		return 1, w.sp[l] // all on Y (every level without an X fan-out)
+	}
+	s := (*[nd]float64)(w.S[l*nd:])
+	// Branch-free select (Go compiles a float select to a jump): on X the
+	// factor or 1, on Y the other one.
+	const one = 0x3FF0000000000000 // bits of 1.0
+	var x, y [nd]float64
+	for d := 0; d < nd; d++ {
+		m := -uint64((xm >> uint(d)) & 1) // all ones when d is on X
+		v := math.Float64bits(s[d])
+		x[d] = math.Float64frombits(v&m | one&^m)
+		y[d] = math.Float64frombits(v&^m | one&m)
+	}
+	// balanced products (short dependency chains)
+	px = ((x[0] * x[1]) * (x[2] * x[3])) * ((x[4] * x[5]) * (x[6] * x[7]))
+	py = ((y[0] * y[1]) * (y[2] * y[3])) * ((y[4] * y[5]) * (y[6] * y[7]))
+	return px, py
 }
 
 func zero(s []float64) {
@@ -746,17 +934,17 @@ func zero(s []float64) {
 // into grad (Relaxed mode; forward must have run).
 func (w *work) backward(grad []float64, power float64) {
 	L := w.L
-	zero(grad)
-	zero(w.gExt)
-	zero(w.gT)
-	zero(w.gS)
-	zero(w.gEab)
-	zero(w.gRab)
-	zero(w.gCA)
-	zero(w.gFill)
-	zero(w.gPart)
-	zero(w.gSize)
-	zero(w.gHW)
+	clear(grad)
+	// The log-factor and hardware adjoints accumulate in grad itself.
+	w.gT, w.gS, w.gHW = grad[:L*nd], grad[L*nd:2*L*nd], grad[2*L*nd:]
+	clear(w.gExt)
+	clear(w.gEab)
+	clear(w.gRab)
+	clear(w.gCA)
+	clear(w.gFill)
+	clear(w.gPart)
+	clear(w.gSize)
+	clear(w.gGrp)
 	var aE, aC, aA float64
 	switch w.opt.Objective {
 	case ObjCycles:
@@ -793,19 +981,19 @@ func (w *work) backward(grad []float64, power float64) {
 		}
 		gr *= aC
 		gw *= aC
-		c := w.cost[l*8 : l*8+8]
+		c := (*[8]float64)(w.cost[l*8:])
 		rep := w.rab[l+1]
 		w.gRab[l+1] += aE * w.levE[l] * rep
 		dh := 0.0
+		aeb := aE * rep / tl.block
+		gR0, gF0, gU0 := aeb*c[0]+gr, aeb*c[1]+gw, aeb*c[2]+gw
 		for ds := 0; ds < nds; ds++ {
 			k := l*nds + ds
 			if keep[l]&(1<<uint(ds)) == 0 {
 				continue
 			}
-			gR := aE*rep*c[0]/tl.block + gr
-			gF := aE*rep*c[1]/tl.block + gw
-			gU := aE*rep*c[2]/tl.block + gw
-			dh += (w.cR[k]*c[4] + w.cF[k]*c[5] + w.cU[k]*c[6]) / tl.block
+			gR, gF, gU := gR0, gF0, gU0
+			dh += w.cR[k]*c[4] + w.cF[k]*c[5] + w.cU[k]*c[6]
 			// counts -> ca, fills, part
 			if ds == sO {
 				w.gCA[k] += gR + gU
@@ -820,7 +1008,7 @@ func (w *work) backward(grad []float64, power float64) {
 				w.gFill[k] += gF
 			}
 		}
-		w.gHW[HWDepth0+l] += aE * rep * dh
+		w.gHW[HWDepth0+l] += aE * rep * dh / tl.block
 		if aA != 0 {
 			w.gHW[HWDepth0+l] += aA * c[7] * w.inst[l]
 		}
@@ -840,9 +1028,9 @@ func (w *work) backward(grad []float64, power float64) {
 			}
 			if g := w.gFill[k]; g != 0 && l != w.top[ds] {
 				if ds == sI {
-					w.fillsInputs(l, g, true)
+					w.fillsInputsBack(l, g)
 				} else {
-					w.fillsWO(l, ds, g, true)
+					w.fillsWOBack(l, ds, g)
 				}
 			}
 			gca := w.gCA[k]
@@ -852,7 +1040,7 @@ func (w *work) backward(grad []float64, power float64) {
 			ca := w.ca[k]
 			src := w.src[k]
 			for l2 := src + 1; l2 <= l; l2++ {
-				w.gGrpLog(l2, ds, gca*ca)
+				w.gGrp[l2*nds+ds] += gca * ca
 			}
 			if src >= 0 {
 				w.gFill[src*nds+ds] += gca * w.gp[k]
@@ -869,7 +1057,15 @@ func (w *work) backward(grad []float64, power float64) {
 		la := w.gPart[l] * w.part[l]
 		w.gSize[(L-1)*nds+sO] += la
 		for l2 := l + 1; l2 < L; l2++ {
-			w.gGrpLog(l2, sO, -la)
+			w.gGrp[l2*nds+sO] -= la
+		}
+	}
+	// group counts -> spatial factors (and, for Inputs, extents below)
+	for l := 0; l < L; l++ {
+		for ds := 0; ds < nds; ds++ {
+			if g := w.gGrp[l*nds+ds]; g != 0 {
+				w.gGrpLog(l, ds, g)
+			}
 		}
 	}
 	// sizes -> ext (log adjoints)
@@ -877,21 +1073,26 @@ func (w *work) backward(grad []float64, power float64) {
 		w.sizeGrad(l, w.gSize[l*nds:l*nds+nds], w.gExt[l*nd:l*nd+nd])
 	}
 	// ext, eab, rab -> log factors
-	for d := 0; d < nd; d++ {
-		acc := 0.0
-		for l := L - 1; l >= 0; l-- {
-			acc += w.gExt[l*nd+d]
-			w.gT[l*nd+d] += acc
-			w.gS[l*nd+d] += acc
+	{
+		gT, gS, gExt := w.gT[:L*nd], w.gS[:L*nd], w.gExt[:L*nd]
+		// prefix sums of the eab/rab adjoints
+		pE, pR := w.gEab[:L+1], w.gRab[:L+1]
+		for l := 1; l < L; l++ {
+			pE[l] += pE[l-1]
+			pR[l] += pR[l-1]
 		}
-	}
-	accE, accR := 0.0, 0.0
-	for l := 0; l < L; l++ {
-		accE += w.gEab[l]
-		accR += w.gRab[l]
-		for d := 0; d < nd; d++ {
-			w.gT[l*nd+d] += accE
-			w.gS[l*nd+d] += accR
+		// suffix sums of the extent adjoints
+		var acc [nd]float64
+		for l := L - 1; l >= 0; l-- {
+			x := (*[nd]float64)(gExt[l*nd:])
+			t := (*[nd]float64)(gT[l*nd:])
+			s := (*[nd]float64)(gS[l*nd:])
+			aE, aR := pE[l], pR[l]
+			for d := 0; d < nd; d++ {
+				acc[d] += x[d]
+				t[d] += acc[d] + aE
+				s[d] += acc[d] + aR
+			}
 		}
 	}
 	// area w.r.t. the PE array
@@ -911,9 +1112,6 @@ func (w *work) backward(grad []float64, power float64) {
 		w.gHW[HWX] += aA * w.t.macArea * w.macInst * nx
 		w.gHW[HWY] += aA * w.t.macArea * w.macInst * ny
 	}
-	copy(grad[:L*nd], w.gT)
-	copy(grad[L*nd:2*L*nd], w.gS)
-	copy(grad[2*L*nd:], w.gHW)
 }
 
 // gGrpLog adds a log-adjoint of groups[l][ds] to the spatial factors.

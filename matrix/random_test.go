@@ -61,6 +61,13 @@ func primes(n int) []int {
 // axis within the fan-out; loop orders are random; keep is the template's
 // fixed structure. The design may exceed a capacity.
 func randomDesign(rng *rand.Rand, tp *Template, l workload.Layer) (*mapping.Mapping, []float64) {
+	hw := randomHW(rng, tp)
+	return randomMapping(rng, tp, l, hw), hw
+}
+
+// randomHW draws a hardware vector: PE array 1-16 x 1-16, every bounded
+// level's depth its default times 1/4, 1/2, 1, 2 or 4.
+func randomHW(rng *rand.Rand, tp *Template) []float64 {
 	L := tp.Levels()
 	hw := tp.DefaultHW()
 	hw[HWX] = float64(1 + rng.IntN(16))
@@ -70,6 +77,13 @@ func randomDesign(rng *rand.Rand, tp *Template, l workload.Layer) (*mapping.Mapp
 			hw[HWDepth0+i] = math.Max(1, math.Round(hw[HWDepth0+i]*math.Pow(2, float64(rng.IntN(5)-2))))
 		}
 	}
+	return hw
+}
+
+// randomMapping draws a mapping of layer l on template tp with hardware
+// vector hw (see randomDesign).
+func randomMapping(rng *rand.Rand, tp *Template, l workload.Layer, hw []float64) *mapping.Mapping {
+	L := tp.Levels()
 	m := mapping.New(L)
 	axes := make([][nd]int, L) // 0 unset, 1 X, 2 Y
 	prodX := make([]float64, L)
@@ -121,7 +135,7 @@ func randomDesign(rng *rand.Rand, tp *Template, l workload.Layer) (*mapping.Mapp
 			ml.Keep = tp.levels[i].allowed
 		}
 	}
-	return m, hw
+	return m
 }
 
 // legalDesigns draws n random designs over the layers that fit every

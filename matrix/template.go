@@ -54,6 +54,16 @@ type tlevel struct {
 	defaultDepth       float64
 	allowed            [3]bool // data spaces the arch lets the level keep
 	allowedConstrained bool
+	// memo is set when the level's prices depend on its depth (technology-
+	// priced SRAM and register files); they are then memoized per depth by
+	// each worker. Otherwise c0 holds the constant prices (r, w, u, a and
+	// their derivatives, as returned by cost).
+	memo bool
+	c0   [8]float64
+	// invBlock is 1/block; pow2Block says block is a power of two, so that
+	// x*invBlock is exactly x/block.
+	invBlock  float64
+	pow2Block bool
 }
 
 // Template is the compiled structure of an architecture for the batched
@@ -169,6 +179,11 @@ func NewTemplate(a *arch.Arch, opt TemplateOptions) (*Template, error) {
 				tl.price = priceFixed
 			}
 		}
+		tl.invBlock = 1 / tl.block
+		tl.pow2Block = bs&(bs-1) == 0
+		tl.memo = tl.price == priceTech && tl.kind != arch.KindDRAM
+		c := &tl.c0
+		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = tl.cost(tl.defaultDepth)
 		t.levels[i] = tl
 	}
 	return t, nil
