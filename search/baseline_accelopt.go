@@ -1,0 +1,212 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// WeightedOptions tune the weighted-sum method.
+type WeightedOptions struct {
+	// Weight is the first weight on normalized power (default 1: latency
+	// relative to the reference design plus power relative to the power
+	// budget).
+	Weight float64
+	// MaxRuns bounds the co-optimizer runs: after each, the weight doubles
+	// if the design broke the power budget and halves if it left more than
+	// 15% of it unused, as a user tuning the weight would (default 4).
+	MaxRuns int
+}
+
+// progressRE reads the numbers of a co-optimizer progress line.
+var progressRE = regexp.MustCompile(`latency ([-+.0-9eE]+) ms, energy ([-+.0-9eE]+) uJ, power ([-+.0-9eE]+) W, area ([-+.0-9eE]+) mm2, (feasible|violates[^,]*), (\d+) evaluations`)
+
+// coTrace turns the co-optimizer's progress lines into a best-so-far trace.
+// The co-optimizer reports each accepted design with 4 significant digits,
+// so the trace is that precise; its last point is the exact final design.
+type coTrace struct {
+	t0     time.Time
+	o      BaselineOptions
+	offset int // evaluations of earlier runs
+	best   *Design
+	trace  []TracePoint
+}
+
+func (c *coTrace) line(s string) {
+	m := progressRE.FindStringSubmatch(s)
+	if m == nil {
+		return
+	}
+	f := func(i int) float64 { v, _ := strconv.ParseFloat(m[i], 64); return v }
+	n, _ := strconv.Atoi(m[6])
+	d := &Design{LatencyMs: f(1), EnergyUJ: f(2), PowerW: f(3), AreaMM2: f(4)}
+	// Judge feasibility against the comparison's budgets (the weighted-sum
+	// formulation ignores the power budget in its own lines).
+	viol := 0.0
+	b := c.o.Budgets
+	if b.MaxPowerW > 0 {
+		viol = math.Max(viol, d.PowerW/b.MaxPowerW-1)
+	}
+	if b.MaxAreaMM2 > 0 {
+		viol = math.Max(viol, d.AreaMM2/b.MaxAreaMM2-1)
+	}
+	if b.MaxLatencyMs > 0 {
+		viol = math.Max(viol, d.LatencyMs/b.MaxLatencyMs-1)
+	}
+	// Progress lines round to 3-4 digits: allow that much slack.
+	d.Violation = math.Max(viol-1e-3, 0)
+	d.Feasible = d.Violation == 0
+	c.offer(d, c.offset+n)
+}
+
+func (c *coTrace) offer(d *Design, evals int) {
+	if c.best != nil && !betterStrict(d, c.best, c.o.Objective) {
+		return
+	}
+	c.best = d
+	c.trace = append(c.trace, TracePoint{TS: time.Since(c.t0).Seconds(), Evals: evals, Value: d.Value(c.o.Objective), Feasible: d.Feasible})
+	if c.o.Progress != nil {
+		c.o.Progress(fmt.Sprintf("[%5.1fs, %d evals]: latency %.4g ms, power %.3g W, area %.3g mm2, feasible %v",
+			time.Since(c.t0).Seconds(), evals, d.LatencyMs, d.PowerW, d.AreaMM2, d.Feasible))
+	}
+}
+
+// coOptions fills the co-optimizer's settings for a comparison run: the
+// CLI's defaults (16 starts, 12 hardware rounds, NLP 8 starts x 300
+// iterations), or a lighter set (8 starts, 6 rounds, NLP 4 x 150) when the
+// wall-time budget is under 10 s. NLPStarts < 0 skips the NLP stage.
+func coOptions(ctx context.Context, o BaselineOptions) CoOptions {
+	co := o.CoOpt
+	light := false
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 10*time.Second {
+		light = true
+	}
+	if co.Starts <= 0 {
+		co.Starts = 16
+		if light {
+			co.Starts = 8
+		}
+	}
+	if co.HWRounds <= 0 {
+		co.HWRounds = 12
+		if light {
+			co.HWRounds = 6
+		}
+	}
+	switch {
+	case co.NLPStarts < 0:
+		co.NLPStarts = 0
+	case co.NLPStarts == 0:
+		co.NLPStarts = 8
+		if light {
+			co.NLPStarts = 4
+		}
+	}
+	if co.NLPIters <= 0 {
+		co.NLPIters = 300
+		if light {
+			co.NLPIters = 150
+		}
+	}
+	co.Template, co.Objective, co.Budgets, co.Seed = o.Template, o.Objective, o.Budgets, o.Seed
+	co.Free = o.Free
+	return co
+}
+
+// runAccelopt runs the co-optimizer (NLP stage, then hardware local search
+// with per-layer mapping search); it stops by itself or when ctx ends.
+// MaxEvals does not bound it.
+func runAccelopt(ctx context.Context, net workload.Network, o BaselineOptions) (*BaselineResult, error) {
+	ct := &coTrace{t0: time.Now(), o: o}
+	co := coOptions(ctx, o)
+	co.Progress = ct.line
+	d, st, err := CoOptimize(ctx, net, co)
+	if err != nil {
+		return nil, err
+	}
+	d, err = exactDesign(d, o.Budgets)
+	if err != nil {
+		return nil, err
+	}
+	ct.offer(d, st.Evaluations)
+	return &BaselineResult{Design: d, Evals: st.Evaluations, Runtime: time.Since(ct.t0), Trace: ct.trace,
+		Interrupted: st.Interrupted}, nil
+}
+
+// runWeighted runs the co-optimizer in weighted-sum mode: minimize
+// latency/L0 + w*power/P0, with L0 the latency of the template's default
+// hardware under a latency-optimal mapping search and P0 the power budget
+// (or, without one, that design's power). The power budget is then judged
+// on the result, not imposed; between runs the weight is tuned as
+// WeightedOptions describes, and the best design (feasible first) is kept.
+func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (*BaselineResult, error) {
+	t0 := time.Now()
+	ct := &coTrace{t0: t0, o: o}
+	w := o.Weighted.Weight
+	if w <= 0 {
+		w = 1
+	}
+	runs := o.Weighted.MaxRuns
+	if runs <= 0 {
+		runs = 4
+	}
+	p0, err := newHWDomain(o.Template, o.Free, o.Domain)
+	if err != nil {
+		return nil, err
+	}
+	a0, err := arch.Template(o.Template, p0.base)
+	if err != nil {
+		return nil, err
+	}
+	ref, rst, err := MapNetwork(ctx, a0, net, MapOptions{Objective: Latency, Seed: o.Seed, Starts: 4})
+	if err != nil {
+		return nil, err
+	}
+	evals := rst.Evaluations
+	refP := o.Budgets.MaxPowerW
+	if refP <= 0 {
+		refP = ref.PowerW
+	}
+	var best *Design
+	interrupted := false
+	tried := map[float64]bool{}
+	for r := 0; r < runs && ctx.Err() == nil && !tried[w]; r++ {
+		tried[w] = true
+		co := coOptions(ctx, o)
+		co.NLPStarts = 0
+		co.WeightedSum, co.RefLatencyMs, co.RefPowerW = w, ref.LatencyMs, refP
+		co.Progress = ct.line
+		ct.offset = evals
+		d, st, err := CoOptimize(ctx, net, co)
+		if err != nil {
+			return nil, err
+		}
+		evals += st.Evaluations
+		interrupted = interrupted || st.Interrupted
+		if d, err = exactDesign(d, o.Budgets); err != nil {
+			return nil, err
+		}
+		if best == nil || betterStrict(d, best, o.Objective) {
+			best = d
+		}
+		ct.offer(d, evals)
+		switch {
+		case o.Budgets.MaxPowerW > 0 && d.PowerW > o.Budgets.MaxPowerW:
+			w *= 2
+		case o.Budgets.MaxPowerW > 0 && d.PowerW < 0.85*o.Budgets.MaxPowerW:
+			w /= 2
+		default:
+			r = runs
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("no run finished within the budget")
+	}
+	return &BaselineResult{Design: best, Evals: evals, Runtime: time.Since(t0), Trace: ct.trace, Interrupted: interrupted}, nil
+}
