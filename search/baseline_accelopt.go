@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/accelopt/accelopt/arch"
@@ -24,12 +22,8 @@ type WeightedOptions struct {
 	MaxRuns int
 }
 
-// progressRE reads the numbers of a co-optimizer progress line.
-var progressRE = regexp.MustCompile(`latency ([-+.0-9eE]+) ms, energy ([-+.0-9eE]+) uJ, power ([-+.0-9eE]+) W, area ([-+.0-9eE]+) mm2, (feasible|violates[^,]*), (\d+) evaluations`)
-
-// coTrace turns the co-optimizer's progress lines into a best-so-far trace.
-// The co-optimizer reports each accepted design with 4 significant digits,
-// so the trace is that precise; its last point is the exact final design.
+// coTrace turns the co-optimizer's successive best designs into a
+// best-so-far trace.
 type coTrace struct {
 	t0     time.Time
 	o      BaselineOptions
@@ -38,31 +32,25 @@ type coTrace struct {
 	trace  []TracePoint
 }
 
-func (c *coTrace) line(s string) {
-	m := progressRE.FindStringSubmatch(s)
-	if m == nil {
-		return
-	}
-	f := func(i int) float64 { v, _ := strconv.ParseFloat(m[i], 64); return v }
-	n, _ := strconv.Atoi(m[6])
-	d := &Design{LatencyMs: f(1), EnergyUJ: f(2), PowerW: f(3), AreaMM2: f(4)}
-	// Judge feasibility against the comparison's budgets (the weighted-sum
-	// formulation ignores the power budget in its own lines).
+// design receives a co-optimizer best design; its feasibility is judged
+// against the comparison's budgets (the weighted-sum formulation ignores the
+// power budget in its own runs).
+func (c *coTrace) design(d *Design, evals int) {
+	e := *d
 	viol := 0.0
 	b := c.o.Budgets
 	if b.MaxPowerW > 0 {
-		viol = math.Max(viol, d.PowerW/b.MaxPowerW-1)
+		viol = math.Max(viol, e.PowerW/b.MaxPowerW-1)
 	}
 	if b.MaxAreaMM2 > 0 {
-		viol = math.Max(viol, d.AreaMM2/b.MaxAreaMM2-1)
+		viol = math.Max(viol, e.AreaMM2/b.MaxAreaMM2-1)
 	}
 	if b.MaxLatencyMs > 0 {
-		viol = math.Max(viol, d.LatencyMs/b.MaxLatencyMs-1)
+		viol = math.Max(viol, e.LatencyMs/b.MaxLatencyMs-1)
 	}
-	// Progress lines round to 3-4 digits: allow that much slack.
-	d.Violation = math.Max(viol-1e-3, 0)
-	d.Feasible = d.Violation == 0
-	c.offer(d, c.offset+n)
+	e.Violation = math.Max(viol, 0)
+	e.Feasible = e.Violation == 0
+	c.offer(&e, c.offset+evals)
 }
 
 func (c *coTrace) offer(d *Design, evals int) {
@@ -125,7 +113,7 @@ func coOptions(ctx context.Context, o BaselineOptions) CoOptions {
 func runAccelopt(ctx context.Context, net workload.Network, o BaselineOptions) (*BaselineResult, error) {
 	ct := &coTrace{t0: time.Now(), o: o}
 	co := coOptions(ctx, o)
-	co.Progress = ct.line
+	co.OnBest = ct.design
 	d, st, err := CoOptimize(ctx, net, co)
 	if err != nil {
 		return nil, err
@@ -181,7 +169,7 @@ func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (
 		co := coOptions(ctx, o)
 		co.NLPStarts = 0
 		co.WeightedSum, co.RefLatencyMs, co.RefPowerW = w, ref.LatencyMs, refP
-		co.Progress = ct.line
+		co.OnBest = ct.design
 		ct.offset = evals
 		d, st, err := CoOptimize(ctx, net, co)
 		if err != nil {

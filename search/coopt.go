@@ -114,8 +114,9 @@ type CoOptions struct {
 	Starts int
 	// HWRounds bounds the rounds of the hardware local search.
 	HWRounds int
-	// HWKicks is how many random two-parameter jumps from the best hardware
-	// the search tries when it reaches a local optimum.
+	// HWKicks is how many escapes from a local optimum the hardware search
+	// tries (relaxing the power multiplier, or a random two-parameter jump
+	// from the best hardware); 0 means 4, negative none.
 	HWKicks int
 	// Init, when set, is the starting hardware point (template parameters).
 	Init map[string]float64
@@ -133,6 +134,9 @@ type CoOptions struct {
 	// NLPStarts and NLPIters size the relaxed first stage (0 starts: skip it).
 	NLPStarts int
 	NLPIters  int
+	// OnBest, when set, receives every design that becomes the run's best,
+	// with the evaluations spent so far (for convergence curves).
+	OnBest func(d *Design, evals int)
 }
 
 // Stats describe a co-optimization run.
@@ -213,6 +217,19 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		return nil, nil, err
 	}
 	st.StartValue = c.value(cur)
+	// best is the best design evaluated anywhere in the run.
+	best := cur
+	keep := func(d *Design) {
+		if d != nil && c.better(d, best) {
+			best = d
+			if o.OnBest != nil {
+				o.OnBest(d, c.evals)
+			}
+		}
+	}
+	if o.OnBest != nil {
+		o.OnBest(cur, c.evals)
+	}
 	// Stage 1: the relaxed problem on the matrix model proposes a hardware
 	// point and mappings; it replaces the template's default start when its
 	// rounded design, after the same mapping search, is better.
@@ -226,10 +243,14 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		if err == nil {
 			st.NLPRoundedValue = c.value(nr.Design)
 			st.NLPEvals = nr.Evals
+			keep(nr.Design)
 			c.progress("nlp (rounded)", nr.Design, lambda)
 			saved := append([]*mapping.Mapping(nil), c.warm...)
 			copy(c.warm, nr.Mappings)
 			d, l2, err := c.startAt(ctx, nr.Params, lambda)
+			if err == nil {
+				keep(d)
+			}
 			if err == nil && c.better(d, cur) {
 				cur, lambda = d, l2
 				st.NLPChosen = true
@@ -240,10 +261,12 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 	}
 	st.InitialValue = c.value(cur)
-	best := cur
 	st.HardwarePoints = 1
 	c.progress("start", cur, lambda)
 	kicks := o.HWKicks
+	if kicks == 0 {
+		kicks = 4
+	}
 	hwRng := rand.New(rand.NewPCG(o.Seed, 0x6b1c))
 	for round := 0; round < o.HWRounds && ctx.Err() == nil; round++ {
 		st.Rounds++
@@ -276,6 +299,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				continue
 			}
 			st.HardwarePoints++
+			keep(d)
 			if c.better(d, roundBest) {
 				roundBest, roundLambda = d, l2
 				roundWarm = append([]*mapping.Mapping(nil), c.warm...)
@@ -283,12 +307,30 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 		copy(c.warm, savedWarm)
 		if roundBest == nil || !c.better(roundBest, cur) {
-			// Local optimum: kick the hardware (two parameters stepped at
-			// random) and continue from there if that beats the best so far.
 			if kicks <= 0 || ctx.Err() != nil {
 				break
 			}
 			kicks--
+			// Local optimum with power budget to spare: relax the power
+			// multiplier and search again from here.
+			if l2 := c.adaptLambda(cur, lambda); l2 < lambda {
+				lambda = l2
+				d, l3, err := c.evaluateWithBudget(ctx, cur.Params, lambda, max(o.Starts/4, 1))
+				st.HardwarePoints++
+				if err == nil {
+					keep(d)
+					lambda = l3
+					if c.better(d, cur) {
+						cur = d
+						for i, ld := range d.Layers {
+							c.warm[i] = ld.Mapping
+						}
+					}
+				}
+				continue
+			}
+			// Otherwise kick the hardware (two parameters stepped at random)
+			// and continue from there if that beats the best so far.
 			p := copyParams(best.Params)
 			for j := 0; j < 2; j++ {
 				k := o.Free[hwRng.IntN(len(o.Free))]
@@ -307,14 +349,13 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			if err != nil || !c.better(d, best) {
 				continue
 			}
+			keep(d)
 			roundBest, roundLambda = d, l2
 			roundWarm = append([]*mapping.Mapping(nil), c.warm...)
 		}
 		cur, lambda = roundBest, c.adaptLambda(roundBest, roundLambda)
 		copy(c.warm, roundWarm)
-		if c.better(cur, best) {
-			best = cur
-		}
+		keep(cur)
 		c.progress(fmt.Sprintf("round %d", round+1), cur, lambda)
 	}
 	// Polish the best hardware with a larger mapping search.
@@ -322,8 +363,8 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		for i, ld := range best.Layers {
 			c.warm[i] = ld.Mapping
 		}
-		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil && c.better(d, best) {
-			best = d
+		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil {
+			keep(d)
 		}
 	}
 	st.Interrupted = ctx.Err() != nil
