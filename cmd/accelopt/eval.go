@@ -21,7 +21,7 @@ import (
 
 func newEvalCmd() *cobra.Command {
 	var archPath, problemPath, mapPath, ertPath, artPath string
-	var asJSON bool
+	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Evaluate one layer's mapping with Timeloop v3.0.3 semantics",
@@ -29,10 +29,19 @@ func newEvalCmd() *cobra.Command {
 reads, fills and updates per level and data space, cycles with bandwidth throttling,
 energy from the ERT and area from the ART.
 
+--format json prints one object with the field names of Timeloop golden cases'
+expected.json (--json is the same); --format csv prints one row per level and data space
+(level, data_space, reads/fills/updates per instance, tile_size, utilized_instances,
+energy_pJ, cycles), a MAC row and a total row.
+
 With no flags it evaluates the bundled example (a ResNet-18 layer on the Eyeriss-like
 int16 design with a timeloop-mapper mapping).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			outFormat, err := format.get()
+			if err != nil {
+				return err
+			}
 			if archPath == "" && problemPath == "" && mapPath == "" {
 				dir, err := extractExample()
 				if err != nil {
@@ -67,10 +76,13 @@ int16 design with a timeloop-mapper mapping).`,
 			if err != nil {
 				return usageError{fmt.Errorf("mapping %s: %w", mapPath, err)}
 			}
-			if asJSON {
+			switch outFormat {
+			case formatJSON:
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", " ")
 				return enc.Encode(r)
+			case formatCSV:
+				return writeEvalCSV(cmd.OutOrStdout(), r)
 			}
 			printEval(cmd.OutOrStdout(), l, r)
 			return nil
@@ -82,7 +94,7 @@ int16 design with a timeloop-mapper mapping).`,
 	f.StringVar(&mapPath, "mapping", "", "Timeloop mapping YAML")
 	f.StringVar(&ertPath, "ert", "", "energy reference table (ERT) YAML")
 	f.StringVar(&artPath, "art", "", "area reference table (ART) YAML")
-	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	format = registerFormat(cmd, true)
 	return cmd
 }
 

@@ -15,12 +15,13 @@ import (
 // newImportCmd builds `accelopt import onnx|csv|timeloop FILE`.
 func newImportCmd() *cobra.Command {
 	var nf networkFlags
-	var asJSON bool
+	var printFormat *formatFlag
 	var out string
 	cmd := &cobra.Command{
 		Use:   "import onnx|csv|timeloop FILE",
 		Short: "Read a network from an ONNX model, a layer CSV or Timeloop problems",
-		Long: `Read a network and print its layers (a table by default, JSON with --json), or
+		Long: `Read a network and print its layers (a table by default, or --format json|csv;
+--json is --format json), or
 write it with -o as a network YAML (JSON when the name ends in .json) that every
 --network flag accepts.
 
@@ -35,6 +36,10 @@ M the output channels in total.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, path := strings.ToLower(args[0]), args[1]
+			outFormat, err := printFormat.get()
+			if err != nil {
+				return err
+			}
 			o, err := nf.options()
 			if err != nil {
 				return usageError{fmt.Errorf("import: %w", err)}
@@ -46,8 +51,7 @@ M the output channels in total.`,
 			if err != nil {
 				return usageError{err}
 			}
-			switch {
-			case out != "":
+			if out != "" {
 				var buf bytes.Buffer
 				if strings.EqualFold(filepath.Ext(out), ".json") {
 					err = workload.WriteNetworkJSON(&buf, n)
@@ -63,16 +67,15 @@ M the output channels in total.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "accelopt import: wrote %s: %d layers (%d distinct shapes), %.3f GMACs\n",
 					out, workload.LayerCount(n), len(n.Layers), float64(n.MACs())/1e9)
 				return nil
-			case asJSON:
-				return workload.WriteNetworkJSON(cmd.OutOrStdout(), n)
 			}
-			return printNetworkTable(cmd.OutOrStdout(), n)
+			return writeNetwork(cmd.OutOrStdout(), n, outFormat)
 		},
 	}
 	nf.register(cmd, false)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	printFormat = registerFormat(cmd, true)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the network to this file (YAML, or JSON for *.json)")
 	cmd.MarkFlagsMutuallyExclusive("json", "output")
+	cmd.MarkFlagsMutuallyExclusive("format", "output")
 	return cmd
 }
 

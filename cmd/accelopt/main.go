@@ -29,6 +29,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newEvalCmd(), newOptimizeCmd(), newParetoCmd())
 	root.AddCommand(newZooCmd(), newImportCmd())
 	// helper-registered commands
+	root.AddCommand(newCompareCmd())
 	root.AddCommand(newSweepCmd(), newWorkerCmd())
 	root.AddCommand(newReportCmd())
 	return root

@@ -130,9 +130,9 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 				logf("accelopt: co-optimizing %s (%d distinct layers, %.3g GMACs) on template %s for %s; budgets: %s",
 					net.Name, len(net.Layers), float64(net.MACs())/1e9, template, obj, budgetString(b))
 				t0 := time.Now()
-				prog := newProgress(stderr, quiet, isTerminal(stderr), -1, "hardware rounds")
+				prog := newProgress(stderr, quiet, isTerminal(stderr), -1, "co-optimizing")
 				d, st, err = search.CoOptimize(ctx, net, search.CoOptions{Template: template, Objective: obj, Budgets: b,
-					Seed: seed, Starts: starts, HWRounds: rounds, NLPStarts: nlpStarts, NLPIters: nlpIters,
+					Seed: seed, Starts: starts, HWRounds: rounds, HWKicks: 4, NLPStarts: nlpStarts, NLPIters: nlpIters,
 					Progress: func(s string) { prog.Step(fmt.Sprintf("  [%5.1fs] %s", time.Since(t0).Seconds(), s)) }})
 				prog.Done()
 				if err != nil {
@@ -181,7 +181,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
 	f.IntVar(&batch, "batch", 1, "batch size")
 	f.IntVar(&nlpStarts, "nlp-starts", 8, "starts of the relaxed (NLP) first stage (0: skip it)")
-	f.IntVar(&nlpIters, "nlp-iters", 150, "gradient steps of the relaxed first stage")
+	f.IntVar(&nlpIters, "nlp-iters", 300, "gradient steps of the relaxed first stage")
 	f.StringVar(&out, "out", "out", "output folder")
 	f.StringVar(&archPath, "arch", "", "mapping-only mode: Timeloop v0.3 architecture YAML (fixed hardware)")
 	f.StringVar(&ertPath, "ert", "", "mapping-only mode: ERT YAML")

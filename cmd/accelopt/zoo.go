@@ -42,15 +42,20 @@ func newZooCmd() *cobra.Command {
 
 func newZooShowCmd() *cobra.Command {
 	var batch, seqLen int
-	var asJSON bool
+	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Print the layers of a built-in network",
-		Long: `Print the layers of a built-in network as a table, or with --json as
-{"layers":[{"name","type","N","C","M","P","Q","R","S","Wstride","Hstride","Wdilation","Hdilation","groups","count"}]}
+		Long: `Print the layers of a built-in network as a table; with --format json (or --json) as
+{"layers":[{"name","type","N","C","M","P","Q","R","S","Wstride","Hstride","Wdilation","Hdilation","groups","count"}]},
+with --format csv as a layer CSV with those columns (which --network and import csv read),
 where C is the input channels per group and M the output channels in total.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			outFormat, err := format.get()
+			if err != nil {
+				return err
+			}
 			if batch < 1 {
 				return usageError{fmt.Errorf("zoo show: --batch %d must be positive", batch)}
 			}
@@ -61,14 +66,11 @@ where C is the input channels per group and M the output channels in total.`,
 			if err != nil {
 				return usageError{fmt.Errorf("zoo show: %w", err)}
 			}
-			if asJSON {
-				return workload.WriteNetworkJSON(cmd.OutOrStdout(), n)
-			}
-			return printNetworkTable(cmd.OutOrStdout(), n)
+			return writeNetwork(cmd.OutOrStdout(), n, outFormat)
 		},
 	}
 	cmd.Flags().IntVar(&batch, "batch", 1, "batch size N")
 	cmd.Flags().IntVar(&seqLen, "seq-len", 128, "sequence length (bert_base)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	format = registerFormat(cmd, true)
 	return cmd
 }
