@@ -124,7 +124,6 @@ func runGumbel(e *netEval, tr *tracker) error {
 	ev := matrix.NewEvaluator(t, e.o.Workers)
 	rc, re, ra := matrix.NewResult(t, B, opt), matrix.NewResult(t, B, optE), matrix.NewResult(t, B, optA)
 	clk := math.Max(a0.ClockGHz, 1e-9)
-	const beta1, beta2, eps = 0.9, 0.999, 1e-8
 	x := make([]float64, nv)
 	gz := make([]float64, nv)
 	for round := 0; !tr.done(); round++ {
@@ -252,26 +251,7 @@ func runGumbel(e *netEval, tr *tracker) error {
 							gz[k] += dArea * ra.Grad[idx*nv+k]
 						}
 					}
-					nc := matrix.NumConstraints(L)
-					for c := 0; c < nc; c++ {
-						var slack float64
-						switch {
-						case c < L:
-							slack = rc.CapSlack[idx*L+c]
-						case c < 2*L:
-							slack = rc.FanSlack[(idx*L+c-L)*2]
-						default:
-							slack = rc.FanSlack[(idx*L+c-2*L)*2+1]
-						}
-						if slack >= 0 {
-							continue
-						}
-						w := rho * 2 * slack
-						base := (idx*nc + c) * nv
-						for k := range gz {
-							gz[k] += w * rc.ConGrad[base+k]
-						}
-					}
+					slackPenalty(gz, rc, idx, L, nv, rho)
 					for k := 0; k < nh; k++ {
 						ghw[k] += gz[matrix.HWIndex(L, k)]
 					}
@@ -285,21 +265,15 @@ func runGumbel(e *netEval, tr *tracker) error {
 						}
 						for j := range g.z {
 							gj := g.y[j] * (gy[j] - mean) / tau
-							g.m[j] = beta1*g.m[j] + (1-beta1)*gj
-							g.v[j] = beta2*g.v[j] + (1-beta2)*gj*gj
-							mh := g.m[j] / (1 - math.Pow(beta1, float64(it+1)))
-							vh := g.v[j] / (1 - math.Pow(beta2, float64(it+1)))
-							g.z[j] -= lr * mh / (math.Sqrt(vh) + eps)
+							mh, den := adamUpdate(&g.m[j], &g.v[j], gj, it)
+							g.z[j] -= lr * mh / den
 						}
 					}
 				}
 				for _, k := range freeHW {
 					gk := ghw[k]
-					hm[s][k] = beta1*hm[s][k] + (1-beta1)*gk
-					hv[s][k] = beta2*hv[s][k] + (1-beta2)*gk*gk
-					mh := hm[s][k] / (1 - math.Pow(beta1, float64(it+1)))
-					vh := hv[s][k] / (1 - math.Pow(beta2, float64(it+1)))
-					hlog[s][k] = math.Min(math.Max(hlog[s][k]-0.5*lr*mh/(math.Sqrt(vh)+eps), 0), math.Log(1<<22))
+					mh, den := adamUpdate(&hm[s][k], &hv[s][k], gk, it)
+					hlog[s][k] = math.Min(math.Max(hlog[s][k]-0.5*lr*mh/den, 0), math.Log(1<<22))
 				}
 			}
 			if (it+1)%o.Every == 0 || it == o.Iters-1 {

@@ -195,7 +195,6 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 	for s := range hAdam {
 		hAdam[s] = adam{make([]float64, nh), make([]float64, nh)}
 	}
-	const beta1, beta2, eps = 0.9, 0.999, 1e-8
 	lr0 := 0.03
 	counts := make([]float64, nl)
 	for li, l := range net.Layers {
@@ -298,27 +297,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 					}
 				}
 				// Constraint penalties: slack >= 0.
-				nc := matrix.NumConstraints(L)
-				for c := 0; c < nc; c++ {
-					var slack float64
-					switch {
-					case c < L:
-						slack = rc.CapSlack[idx*L+c]
-					case c < 2*L:
-						slack = rc.FanSlack[(idx*L+c-L)*2]
-					default:
-						slack = rc.FanSlack[(idx*L+c-2*L)*2+1]
-					}
-					if slack >= 0 {
-						continue
-					}
-					f += rho * slack * slack
-					w := rho * 2 * slack
-					base := (idx*nc + c) * nv
-					for k := range gz {
-						gz[k] += w * rc.ConGrad[base+k]
-					}
-				}
+				f += slackPenalty(gz, rc, idx, L, nv, rho)
 				for k := 0; k < nh; k++ {
 					ghw[k] += gz[matrix.HWIndex(L, k)]
 				}
@@ -341,11 +320,8 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 					for j := range v.z {
 						gj := v.logD * p[j] * (g[j] - mean)
 						k := off + j
-						ad.m[k] = beta1*ad.m[k] + (1-beta1)*gj
-						ad.v[k] = beta2*ad.v[k] + (1-beta2)*gj*gj
-						mh := ad.m[k] / (1 - math.Pow(beta1, float64(it+1)))
-						vh := ad.v[k] / (1 - math.Pow(beta2, float64(it+1)))
-						v.z[j] -= lr * mh / (math.Sqrt(vh) + eps)
+						mh, den := adamUpdate(&ad.m[k], &ad.v[k], gj, it)
+						v.z[j] -= lr * mh / den
 					}
 					off += len(v.z)
 				}
@@ -354,11 +330,8 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 			ad := &hAdam[s]
 			for _, k := range freeHW {
 				gk := ghw[k]
-				ad.m[k] = beta1*ad.m[k] + (1-beta1)*gk
-				ad.v[k] = beta2*ad.v[k] + (1-beta2)*gk*gk
-				mh := ad.m[k] / (1 - math.Pow(beta1, float64(it+1)))
-				vh := ad.v[k] / (1 - math.Pow(beta2, float64(it+1)))
-				hlog[s][k] -= 0.5 * lr * mh / (math.Sqrt(vh) + eps)
+				mh, den := adamUpdate(&ad.m[k], &ad.v[k], gk, it)
+				hlog[s][k] -= 0.5 * lr * mh / den
 				hlog[s][k] = math.Max(hlog[s][k], 0)
 				hlog[s][k] = math.Min(hlog[s][k], math.Log(1<<22))
 			}
