@@ -104,6 +104,9 @@ func coOptions(ctx context.Context, o BaselineOptions) CoOptions {
 	}
 	co.Template, co.Objective, co.Budgets, co.Seed = o.Template, o.Objective, o.Budgets, o.Seed
 	co.Free = o.Free
+	if dl, ok := ctx.Deadline(); ok {
+		co.Until = dl
+	}
 	return co
 }
 

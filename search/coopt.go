@@ -134,6 +134,10 @@ type CoOptions struct {
 	// NLPStarts and NLPIters size the relaxed first stage (0 starts: skip it).
 	NLPStarts int
 	NLPIters  int
+	// Until, when set, lets the hardware search keep escaping local optima
+	// (beyond HWKicks) until shortly before this time, leaving time for the
+	// final polish: a run given a wall-time budget uses it.
+	Until time.Time
 	// OnBest, when set, receives every design that becomes the run's best,
 	// with the evaluations spent so far (for convergence curves).
 	OnBest func(d *Design, evals int)
@@ -262,13 +266,17 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	}
 	st.InitialValue = c.value(cur)
 	st.HardwarePoints = 1
+	// The final polish searches mappings with twice the starts: about twice
+	// the start's cost.
+	polishCost := 2 * time.Since(t0)
 	c.progress("start", cur, lambda)
 	kicks := o.HWKicks
+	escapes := 0
 	if kicks == 0 {
 		kicks = 4
 	}
 	hwRng := rand.New(rand.NewPCG(o.Seed, 0x6b1c))
-	for round := 0; round < o.HWRounds && ctx.Err() == nil; round++ {
+	for round := 0; (round < o.HWRounds || (!o.Until.IsZero() && time.Now().Before(o.Until))) && ctx.Err() == nil; round++ {
 		st.Rounds++
 		var cands []map[string]float64
 		for _, k := range o.Free {
@@ -307,10 +315,17 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 		copy(c.warm, savedWarm)
 		if roundBest == nil || !c.better(roundBest, cur) {
-			if kicks <= 0 || ctx.Err() != nil {
+			// With a deadline, keep escaping while there is time for another
+			// escape and the final polish; otherwise stop after HWKicks.
+			if ctx.Err() != nil {
 				break
 			}
-			kicks--
+			if o.Until.IsZero() || time.Until(o.Until) < 3*time.Since(t0)/time.Duration(st.HardwarePoints+1)+polishCost {
+				if kicks <= 0 {
+					break
+				}
+				kicks--
+			}
 			// Local optimum with power budget to spare: relax the power
 			// multiplier and search again from here.
 			if l2 := c.adaptLambda(cur, lambda); l2 < lambda {
@@ -329,8 +344,28 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				}
 				continue
 			}
-			// Otherwise kick the hardware (two parameters stepped at random)
-			// and continue from there if that beats the best so far.
+			// Otherwise, every other escape re-searches the best hardware's
+			// mappings with twice the starts (new seeds, warm-started from
+			// the best mappings): under a power budget the mappings' energy
+			// bounds the latency. The others kick the hardware (two
+			// parameters stepped at random) and continue from there if that
+			// beats the best so far.
+			escapes++
+			if escapes%2 == 1 {
+				for i, ld := range best.Layers {
+					c.warm[i] = ld.Mapping
+				}
+				d, l3, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts)
+				st.HardwarePoints++
+				if err == nil && c.better(d, best) {
+					keep(d)
+					cur, lambda = d, l3
+					for i, ld := range d.Layers {
+						c.warm[i] = ld.Mapping
+					}
+				}
+				continue
+			}
 			p := copyParams(best.Params)
 			for j := 0; j < 2; j++ {
 				k := o.Free[hwRng.IntN(len(o.Free))]
