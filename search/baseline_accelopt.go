@@ -172,6 +172,10 @@ func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (
 		co := coOptions(ctx, o)
 		co.NLPStarts = 0
 		co.WeightedSum, co.RefLatencyMs, co.RefPowerW = w, ref.LatencyMs, refP
+		if !co.Until.IsZero() {
+			// Share the remaining time between the weight-tuning runs left.
+			co.Until = time.Now().Add(time.Until(co.Until) / time.Duration(runs-r))
+		}
 		co.OnBest = ct.design
 		ct.offset = evals
 		d, st, err := CoOptimize(ctx, net, co)
