@@ -407,22 +407,9 @@ func budgetNote(b float64, unit string) string {
 	return fmt.Sprintf("budget %g %s", b, unit)
 }
 
+// budgetsString renders the result's budgets with typographic symbols.
 func budgetsString(r *Result) string {
-	b := r.Budgets
-	var parts []string
-	if b.MaxPowerW > 0 {
-		parts = append(parts, fmt.Sprintf("power ≤ %g W", b.MaxPowerW))
-	}
-	if b.MaxAreaMM2 > 0 {
-		parts = append(parts, fmt.Sprintf("area ≤ %g mm²", b.MaxAreaMM2))
-	}
-	if b.MaxLatencyMs > 0 {
-		parts = append(parts, fmt.Sprintf("latency ≤ %g ms", b.MaxLatencyMs))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
+	return strings.NewReplacer("<=", "≤", "mm^2", "mm²").Replace(r.Budgets.String())
 }
 
 func pjPerMAC(pj float64, macs int64) string {

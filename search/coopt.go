@@ -625,3 +625,22 @@ func finishDesign(d *Design, energy float64, b Budgets, weighted bool) {
 	d.Violation = math.Max(viol, 0)
 	d.Feasible = viol <= 0
 }
+
+// String lists the budgets that are set, e.g. "power <= 0.6 W, area <= 2.5
+// mm^2", or "none".
+func (b Budgets) String() string {
+	var parts []string
+	if b.MaxPowerW > 0 {
+		parts = append(parts, fmt.Sprintf("power <= %g W", b.MaxPowerW))
+	}
+	if b.MaxAreaMM2 > 0 {
+		parts = append(parts, fmt.Sprintf("area <= %g mm^2", b.MaxAreaMM2))
+	}
+	if b.MaxLatencyMs > 0 {
+		parts = append(parts, fmt.Sprintf("latency <= %g ms", b.MaxLatencyMs))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -69,6 +69,8 @@ type Space struct {
 	keep  [][workload.NumDataSpaces]bool
 	fanX  []int
 	fanY  []int
+	// slotList holds, per dimension, the slots its free factors may use.
+	slotList [workload.NumDims][]slot
 }
 
 // NewSpace builds the mapping space. Levels keep what the architecture fixes
@@ -93,6 +95,9 @@ func NewSpace(a *arch.Arch, l workload.Layer, c *Constraints) (*Space, error) {
 			s.keep[i] = *c.Keep[i]
 		}
 		s.fanX[i], s.fanY[i] = a.Fanout(i)
+	}
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		s.slotList[d] = s.computeSlots(d)
 	}
 	return s, nil
 }
@@ -141,7 +146,13 @@ func (s *Space) free(sl slot, d workload.Dim) bool {
 }
 
 // slots lists the places a prime factor of d may go.
+// The list depends only on the architecture and the constraints, so NewSpace
+// computes it once per dimension; callers must not modify it.
 func (s *Space) slots(d workload.Dim) []slot {
+	return s.slotList[d]
+}
+
+func (s *Space) computeSlots(d workload.Dim) []slot {
 	var out []slot
 	for i := range s.Arch.Levels {
 		for _, sp := range []bool{false, true} {

@@ -154,7 +154,7 @@ accelopt and weighted (which stop by themselves) is deterministic for a seed.`,
 			}
 			if !quiet {
 				fmt.Fprintf(stderr, "accelopt compare: %s on %s, %s, budgets %s; methods %s; %d seeds; budget %v per run",
-					net.Name, template, obj, budgetString(b), strings.Join(ms, ","), seeds, budget)
+					net.Name, template, obj, b.String(), strings.Join(ms, ","), seeds, budget)
 				if budgetEvals > 0 {
 					fmt.Fprintf(stderr, " / %d evaluations", budgetEvals)
 				}
@@ -365,7 +365,7 @@ func printCompare(w io.Writer, doc *compareDoc) {
 func compareMarkdown(doc *compareDoc) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Medians over %d seeds (%v); budget %s per run", len(doc.Seeds), doc.Seeds, budgetDesc(doc))
-	fmt.Fprintf(&b, "; objective %s; budgets %s; template %s.\n\n", doc.Objective, budgetString(doc.Budgets), doc.Template)
+	fmt.Fprintf(&b, "; objective %s; budgets %s; template %s.\n\n", doc.Objective, doc.Budgets.String(), doc.Template)
 	b.WriteString("| method | feasible seeds | latency (ms) | power (W) | area (mm²) | energy (µJ) | EDP (µJ·ms) | runtime (s) | time to 1% of own best (s) | evaluations |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range doc.Summary {

@@ -128,7 +128,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 					return usageError{fmt.Errorf("--template: %w", err)}
 				}
 				logf("accelopt: co-optimizing %s (%d distinct layers, %.3g GMACs) on template %s for %s; budgets: %s",
-					net.Name, len(net.Layers), float64(net.MACs())/1e9, template, obj, budgetString(b))
+					net.Name, len(net.Layers), float64(net.MACs())/1e9, template, obj, b.String())
 				t0 := time.Now()
 				prog := newProgress(stderr, quiet, isTerminal(stderr), -1, "co-optimizing")
 				d, st, err = search.CoOptimize(ctx, net, search.CoOptions{Template: template, Objective: obj, Budgets: b,
@@ -191,21 +191,4 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.BoolVar(&reportHTML, "report", false, "also write report.html in --out (see accelopt report)")
 	format = registerFormat(cmd, false)
 	return cmd
-}
-
-func budgetString(b search.Budgets) string {
-	var parts []string
-	if b.MaxPowerW > 0 {
-		parts = append(parts, fmt.Sprintf("power <= %g W", b.MaxPowerW))
-	}
-	if b.MaxAreaMM2 > 0 {
-		parts = append(parts, fmt.Sprintf("area <= %g mm^2", b.MaxAreaMM2))
-	}
-	if b.MaxLatencyMs > 0 {
-		parts = append(parts, fmt.Sprintf("latency <= %g ms", b.MaxLatencyMs))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
 }
