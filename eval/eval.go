@@ -86,12 +86,12 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 	levels := make([]levelLoops, L)
 	for i := range m.Levels {
 		lv := &m.Levels[i]
-		for _, d := range mapping.FullPerm(lv.Perm) {
+		for _, d := range mapping.Order(lv.Perm) {
 			if f := lv.Temporal[d]; f > 1 {
 				levels[i].temporal = append(levels[i].temporal, loop{dim: d, end: int64(f)})
 			}
 		}
-		for j, d := range mapping.FullPerm(lv.SpatialPerm) {
+		for j, d := range mapping.Order(lv.SpatialPerm) {
 			if f := lv.Spatial[d]; f > 1 {
 				if j < lv.Split {
 					levels[i].spatialX = append(levels[i].spatialX, loop{dim: d, end: int64(f)})

@@ -70,15 +70,34 @@ func (m *Mapping) Clone() *Mapping {
 	return c
 }
 
-// CopyFrom makes m a deep copy of src (reusing m's level slice).
+// CopyFrom makes m a deep copy of src. It reuses m's storage (its level
+// slice and its levels' orders) when large enough, so m must not share that
+// storage with another mapping (copies made by Clone and CopyFrom do not).
 func (m *Mapping) CopyFrom(src *Mapping) {
+	if m == src {
+		return
+	}
 	if cap(m.Levels) < len(src.Levels) {
 		m.Levels = make([]Level, len(src.Levels))
 	}
 	m.Levels = m.Levels[:len(src.Levels)]
+	fits := true
 	n := 0
 	for i := range src.Levels {
-		n += len(src.Levels[i].Perm) + len(src.Levels[i].SpatialPerm)
+		sl, dl := &src.Levels[i], &m.Levels[i]
+		n += len(sl.Perm) + len(sl.SpatialPerm)
+		fits = fits && cap(dl.Perm) >= len(sl.Perm) && cap(dl.SpatialPerm) >= len(sl.SpatialPerm)
+	}
+	if fits {
+		for i := range src.Levels {
+			sl, dl := &src.Levels[i], &m.Levels[i]
+			p, sp := dl.Perm[:len(sl.Perm)], dl.SpatialPerm[:len(sl.SpatialPerm)]
+			copy(p, sl.Perm)
+			copy(sp, sl.SpatialPerm)
+			*dl = *sl
+			dl.Perm, dl.SpatialPerm = p, sp
+		}
+		return
 	}
 	// One backing array holds every level's orders.
 	buf := make([]workload.Dim, n)
@@ -98,17 +117,28 @@ func (m *Mapping) CopyFrom(src *Mapping) {
 // FullPerm returns a complete order of all dimensions, innermost first,
 // padding p with the missing dimensions in dimension order.
 func FullPerm(p []workload.Dim) []workload.Dim {
-	var seen [workload.NumDims]bool
-	out := make([]workload.Dim, 0, workload.NumDims)
+	o := Order(p)
+	return o[:]
+}
+
+// Order is FullPerm as an array (no allocation): the complete order of all
+// dimensions, innermost first, p padded with the missing dimensions in
+// dimension order (entries of p out of range or repeated are skipped).
+func Order(p []workload.Dim) [workload.NumDims]workload.Dim {
+	var out [workload.NumDims]workload.Dim
+	var seen uint32
+	n := 0
 	for _, d := range p {
-		if d >= 0 && d < workload.NumDims && !seen[d] {
-			seen[d] = true
-			out = append(out, d)
+		if d >= 0 && d < workload.NumDims && seen&(1<<uint(d)) == 0 && n < len(out) {
+			seen |= 1 << uint(d)
+			out[n] = d
+			n++
 		}
 	}
-	for d := workload.Dim(0); d < workload.NumDims; d++ {
-		if !seen[d] {
-			out = append(out, d)
+	for d := workload.Dim(0); d < workload.NumDims && n < len(out); d++ {
+		if seen&(1<<uint(d)) == 0 {
+			out[n] = d
+			n++
 		}
 	}
 	return out
@@ -117,7 +147,8 @@ func FullPerm(p []workload.Dim) []workload.Dim {
 // SpatialXY splits a level's spatial factors into their X and Y products.
 func (l *Level) SpatialXY() (x, y int) {
 	x, y = 1, 1
-	for i, d := range FullPerm(l.SpatialPerm) {
+	o := Order(l.SpatialPerm)
+	for i, d := range o {
 		f := factor(l.Spatial[d])
 		if i < l.Split {
 			x *= f
@@ -130,7 +161,8 @@ func (l *Level) SpatialXY() (x, y int) {
 
 // OnX reports whether dimension d's spatial loop is on the X axis.
 func (l *Level) OnX(d workload.Dim) bool {
-	for i, e := range FullPerm(l.SpatialPerm) {
+	o := Order(l.SpatialPerm)
+	for i, e := range o {
 		if e == d {
 			return i < l.Split
 		}

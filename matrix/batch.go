@@ -53,6 +53,15 @@ func NewBatch(t *Template, n int) *Batch {
 	return b
 }
 
+// Prefix returns a batch of b's first n candidates that shares b's storage
+// (n <= b.B): evaluating it evaluates only those.
+func (b *Batch) Prefix(n int) *Batch {
+	L := b.L
+	nh := NumHW(L)
+	return &Batch{L: L, B: n, Stride: b.Stride[:n*4], T: b.T[:n*L*nd], S: b.S[:n*L*nd],
+		HW: b.HW[:n*nh], Perm: b.Perm[:n*L*nd], XMask: b.XMask[:n*L], Keep: b.Keep[:n*L]}
+}
+
 // Set stores candidate i: layer l mapped by m on hardware vector hw.
 func (b *Batch) Set(i int, l workload.Layer, m *mapping.Mapping, hw []float64) error {
 	if i < 0 || i >= b.B {
@@ -77,11 +86,13 @@ func (b *Batch) Set(i int, l workload.Layer, m *mapping.Mapping, hw []float64) e
 			b.T[o+d] = float64(max(ml.Temporal[d], 1))
 			b.S[o+d] = float64(max(ml.Spatial[d], 1))
 		}
-		for k, d := range mapping.FullPerm(ml.Perm) {
+		perm := mapping.Order(ml.Perm)
+		for k, d := range perm {
 			b.Perm[o+k] = uint8(d)
 		}
 		var xm uint8
-		for k, d := range mapping.FullPerm(ml.SpatialPerm) {
+		sperm := mapping.Order(ml.SpatialPerm)
+		for k, d := range sperm {
 			if k < ml.Split {
 				xm |= 1 << uint(d)
 			}

@@ -93,7 +93,7 @@ func (s *Space) enumerateOrders(m *mapping.Mapping, i int, o Objective, best **F
 	// Temporal orders: permutations of the loops with factors above 1.
 	var td []workload.Dim
 	fixedPerm := s.Cons != nil && i < len(s.Cons.Perm) && s.Cons.Perm[i] != nil
-	for _, d := range mapping.FullPerm(lv.Perm) {
+	for _, d := range mapping.Order(lv.Perm) {
 		if lv.Temporal[d] > 1 {
 			td = append(td, d)
 		}

@@ -15,6 +15,10 @@ type fastScorer struct {
 	ev  *matrix.Evaluator
 	hw  []float64
 	opt matrix.Options
+	// b and r are reused by score (grown as needed).
+	b  *matrix.Batch
+	r  *matrix.Result
+	ok []bool
 }
 
 // fastScorer returns the batched scorer for the space's architecture, or nil
@@ -42,12 +46,14 @@ func (f *fastScorer) score(s *Space, ms []*mapping.Mapping) []*eval.Result {
 	if len(ms) == 0 {
 		return out
 	}
-	b := matrix.NewBatch(f.t, len(ms))
-	ok := make([]bool, len(ms))
+	if f.b == nil || f.b.B < len(ms) {
+		n := max(len(ms), 64)
+		f.b, f.r, f.ok = matrix.NewBatch(f.t, n), matrix.NewResult(f.t, n, f.opt), make([]bool, n)
+	}
+	b, r, ok := f.b.Prefix(len(ms)), f.r, f.ok[:len(ms)]
 	for i, m := range ms {
 		ok[i] = b.Set(i, s.Layer, m, f.hw) == nil && m.Validate(s.Arch, s.Layer) == nil
 	}
-	r := matrix.NewResult(f.t, len(ms), f.opt)
 	if err := f.ev.Eval(b, f.opt, r); err != nil {
 		return out
 	}

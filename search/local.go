@@ -17,11 +17,18 @@ import (
 // swapped, or a spatial dimension moved between X and Y. Fixed parts of the
 // constraints are not touched. It returns nil when no move applies.
 func (s *Space) Neighbour(m *mapping.Mapping, rng *rand.Rand) *mapping.Mapping {
-	c := m.Clone()
+	c := &mapping.Mapping{}
+	if s.neighbourInto(c, m, rng) {
+		return c
+	}
+	return nil
+}
+
+// neighbourInto is Neighbour into c (whose storage it reuses); it reports
+// whether a move was made.
+func (s *Space) neighbourInto(c, m *mapping.Mapping, rng *rand.Rand) bool {
 	for try := 0; try < 16; try++ {
-		if try > 0 {
-			c.CopyFrom(m)
-		}
+		c.CopyFrom(m)
 		var ok bool
 		switch k := rng.IntN(20); {
 		case k < 10:
@@ -36,10 +43,10 @@ func (s *Space) Neighbour(m *mapping.Mapping, rng *rand.Rand) *mapping.Mapping {
 			ok = s.flipAxis(c, rng)
 		}
 		if ok {
-			return c
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 // movePrime moves one prime factor of a dimension from one slot to another.
@@ -106,7 +113,7 @@ func (s *Space) rotateLoop(m *mapping.Mapping, rng *rand.Rand) bool {
 	}
 	lv := &m.Levels[i]
 	var ds []workload.Dim
-	for _, d := range mapping.FullPerm(lv.Perm) {
+	for _, d := range mapping.Order(lv.Perm) {
 		if lv.Temporal[d] > 1 {
 			ds = append(ds, d)
 		}
@@ -283,18 +290,29 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		r     *eval.Result
 		score float64
 	}
+	// Neighbours that no start moves to are reused for the next round's.
+	var batch []cand
+	var free []*mapping.Mapping
 	for round := 0; round < o.MaxRounds; round++ {
 		if ctx.Err() != nil {
 			break
 		}
-		var batch []cand
+		batch = batch[:0]
 		for k, st := range starts {
 			if st.stall > o.Patience {
 				continue
 			}
 			for j := 0; j < o.Neighbours; j++ {
-				if n := s.Neighbour(st.cur, st.rng); n != nil {
+				var n *mapping.Mapping
+				if f := len(free); f > 0 {
+					n, free = free[f-1], free[:f-1]
+				} else {
+					n = &mapping.Mapping{}
+				}
+				if s.neighbourInto(n, st.cur, st.rng) {
 					batch = append(batch, cand{owner: k, m: n})
+				} else {
+					free = append(free, n)
 				}
 			}
 		}
@@ -335,6 +353,7 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 			b := bestOf[k]
 			if b >= 0 && batch[b].score < st.score*(1-1e-12) {
 				st.cur, st.res, st.score, st.stall = batch[b].m, batch[b].r, batch[b].score, 0
+				batch[b].m = nil // kept
 				if st.score < st.bestS {
 					st.best, st.bestS, st.bestR = st.cur, st.score, st.res
 				}
@@ -361,6 +380,11 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 				} else {
 					st.cur, st.res, st.score = st.best, st.bestR, st.bestS
 				}
+			}
+		}
+		for _, c := range batch {
+			if c.m != nil {
+				free = append(free, c.m)
 			}
 		}
 	}
