@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -575,18 +576,33 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		bw := w / (T * p0)
 		score = func(r *eval.Result) float64 { return a*float64(r.Cycles) + bw*r.EnergyPJ }
 	}
-	var energy float64
-	for i, l := range c.net.Layers {
+	// The layers' mapping searches are independent: run them on GOMAXPROCS
+	// goroutines, each search on one (its seed depends on the layer's
+	// index only, so the result does not depend on the scheduling).
+	n := len(c.net.Layers)
+	found := make([]*Found, n)
+	errs := make([]error, n)
+	base := c.calls
+	c.calls += uint64(n)
+	evalBatch(n, runtime.GOMAXPROCS(0), func(i int) {
+		l := c.net.Layers[i]
 		s, err := NewSpace(a, l, nil)
 		if err != nil {
-			return nil, err
+			errs[i] = err
+			return
 		}
-		c.calls++
-		f, err := s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
-			Seed: c.opts.Seed*1000003 + c.calls, Init: c.warm[i]})
+		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
+			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: c.warm[i], Workers: 1})
 		if err != nil {
-			return nil, fmt.Errorf("layer %s: %w", l.Name, err)
+			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}
+	})
+	var energy float64
+	for i, l := range c.net.Layers {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		f := found[i]
 		c.evals += f.Evals
 		c.warm[i] = f.Mapping
 		n := int64(max(l.Count, 1))
