@@ -173,6 +173,9 @@ type coopt struct {
 	// lastT and lastE are the cycles and energy (pJ) of the last design
 	// evaluated (the weighted-sum linearization point).
 	lastT, lastE float64
+	// lambdaOf is the power multiplier each design's mappings were searched
+	// with (evaluateWithBudget).
+	lambdaOf map[*Design]float64
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -214,7 +217,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	if o.WeightedSum > 0 && (o.RefLatencyMs <= 0 || o.RefPowerW <= 0) {
 		return nil, nil, fmt.Errorf("weighted-sum mode needs positive reference latency and power")
 	}
-	c := &coopt{net: net, opts: o, warm: make([]*mapping.Mapping, len(net.Layers))}
+	c := &coopt{net: net, opts: o, warm: make([]*mapping.Mapping, len(net.Layers)), lambdaOf: map[*Design]float64{}}
 	st := &Stats{}
 	lambda := 0.0
 	cur, lambda, err := c.startAt(ctx, params, lambda)
@@ -267,9 +270,10 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	}
 	st.InitialValue = c.value(cur)
 	st.HardwarePoints = 1
-	// The final polish searches mappings with twice the starts: about twice
-	// the start's cost.
-	polishCost := 2 * time.Since(t0)
+	// The final polish searches mappings with twice the starts (about twice
+	// the start's cost), then spends the unused power budget with up to
+	// powerSteps searches with the start's number of starts.
+	polishCost := time.Duration(2+powerSteps) * time.Since(t0)
 	c.progress("start", cur, lambda)
 	kicks := o.HWKicks
 	escapes := 0
@@ -402,6 +406,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil {
 			keep(d)
 		}
+		c.spendPower(ctx, best, keep)
 	}
 	st.Interrupted = ctx.Err() != nil
 	st.Evaluations = c.evals
@@ -497,6 +502,9 @@ func (c *coopt) evaluateWithBudget(ctx context.Context, p map[string]float64, la
 	}
 	lambda = math.Max(lambda, c.base)
 	d, err := c.evaluate(ctx, p, lambda, starts)
+	if err == nil {
+		c.lambdaOf[d] = lambda
+	}
 	return d, lambda, err
 }
 
@@ -524,6 +532,48 @@ func (c *coopt) startAt(ctx context.Context, params map[string]float64, lambda f
 		}
 	}
 	return cur, lambda, nil
+}
+
+// powerSteps bounds the mapping searches of spendPower.
+const powerSteps = 4
+
+// spendPower spends the power budget that the best design leaves unused
+// (latency objective under a power budget): the multiplier on energy moves in
+// factors of 2 and 1/1.5 during the run, so the best design usually sits a
+// few percent below the budget. It bisects the multiplier (geometrically)
+// between the best design's, which is within the budget, and a smaller one
+// whose design exceeds it, re-searching the best hardware's mappings
+// (warm-started) at each step; keep receives every design.
+func (c *coopt) spendPower(ctx context.Context, best *Design, keep func(*Design)) {
+	o := c.opts
+	P := o.Budgets.MaxPowerW
+	hi, ok := c.lambdaOf[best]
+	if P <= 0 || o.Objective != NetLatency || o.WeightedSum > 0 || !ok || !best.Feasible || best.PowerW > 0.995*P {
+		return
+	}
+	lo := 0.0 // largest multiplier seen over the budget (0: none yet)
+	for step := 0; step < powerSteps && ctx.Err() == nil; step++ {
+		l := hi / 2
+		if lo > 0 {
+			l = math.Sqrt(lo * hi)
+		}
+		if l <= c.base*(1+1e-9) {
+			return // the multiplier's floor
+		}
+		for i, ld := range best.Layers {
+			c.warm[i] = ld.Mapping
+		}
+		d, l2, err := c.evaluateWithBudget(ctx, best.Params, l, o.Starts)
+		if err != nil {
+			return
+		}
+		keep(d)
+		if d.PowerW > P {
+			lo = l2
+		} else {
+			hi = l2
+		}
+	}
 }
 
 // adaptLambda updates the power multiplier from the current design: up while
