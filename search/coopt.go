@@ -194,7 +194,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		o.Starts = 16
 	}
 	if o.HWRounds <= 0 {
-		o.HWRounds = 12
+		o.HWRounds = 30
 	}
 	params, err := arch.TemplateParams(o.Template)
 	if err != nil {
