@@ -173,6 +173,9 @@ type coopt struct {
 	// lastT and lastE are the cycles and energy (pJ) of the last design
 	// evaluated (the weighted-sum linearization point).
 	lastT, lastE float64
+	// fullCost is the wall time of the first mapping search of the network
+	// with Starts starts.
+	fullCost time.Duration
 	// lambdaOf is the power multiplier each design's mappings were searched
 	// with (evaluateWithBudget).
 	lambdaOf map[*Design]float64
@@ -270,10 +273,9 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	}
 	st.InitialValue = c.value(cur)
 	st.HardwarePoints = 1
-	// The final polish searches mappings with twice the starts (about twice
-	// the start's cost), then spends the unused power budget with up to
-	// powerSteps searches with the start's number of starts.
-	polishCost := time.Duration(2+powerSteps) * time.Since(t0)
+	// The final polish searches mappings with twice the starts, then spends
+	// the unused power budget with up to powerSteps searches with Starts.
+	polishCost := time.Duration(2+powerSteps) * c.fullCost
 	c.progress("start", cur, lambda)
 	kicks := o.HWKicks
 	escapes := 0
@@ -513,9 +515,13 @@ func (c *coopt) evaluateWithBudget(ctx context.Context, p map[string]float64, la
 // it stops helping).
 func (c *coopt) startAt(ctx context.Context, params map[string]float64, lambda float64) (*Design, float64, error) {
 	o := c.opts
+	t0 := time.Now()
 	cur, lambda, err := c.evaluateWithBudget(ctx, params, lambda, o.Starts)
 	if err != nil {
 		return nil, lambda, err
+	}
+	if c.fullCost == 0 {
+		c.fullCost = time.Since(t0)
 	}
 	for step := 0; step < 6 && o.Budgets.MaxPowerW > 0 && cur.PowerW > o.Budgets.MaxPowerW && ctx.Err() == nil; step++ {
 		l2 := c.adaptLambda(cur, lambda)

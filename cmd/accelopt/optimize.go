@@ -36,6 +36,7 @@ func newOptimizeCmd() *cobra.Command {
 		seed                              uint64
 		starts, rounds, batch             int
 		nlpStarts, nlpIters               int
+		timeBudget                        time.Duration
 		quiet, reportHTML                 bool
 		format                            *formatFlag
 	)
@@ -127,12 +128,19 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 				if _, err := arch.TemplateParams(template); err != nil {
 					return usageError{fmt.Errorf("--template: %w", err)}
 				}
+				if timeBudget < 0 {
+					return usageError{fmt.Errorf("--time: must not be negative, got %s", timeBudget)}
+				}
 				logf("accelopt: co-optimizing %s (%d distinct layers, %.3g GMACs) on template %s for %s; budgets: %s",
 					net.Name, len(net.Layers), float64(net.MACs())/1e9, template, obj, b.String())
 				t0 := time.Now()
+				var until time.Time
+				if timeBudget > 0 {
+					until = t0.Add(timeBudget)
+				}
 				prog := newProgress(stderr, quiet, isTerminal(stderr), -1, "co-optimizing")
 				d, st, err = search.CoOptimize(ctx, net, search.CoOptions{Template: template, Objective: obj, Budgets: b,
-					Seed: seed, Starts: starts, HWRounds: rounds, HWKicks: 4, NLPStarts: nlpStarts, NLPIters: nlpIters,
+					Seed: seed, Starts: starts, HWRounds: rounds, HWKicks: 4, NLPStarts: nlpStarts, NLPIters: nlpIters, Until: until,
 					Progress: func(s string) { prog.Step(fmt.Sprintf("  [%5.1fs] %s", time.Since(t0).Seconds(), s)) }})
 				prog.Done()
 				if err != nil {
@@ -179,6 +187,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.Uint64Var(&seed, "seed", 1, "random seed (every random choice follows from it)")
 	f.IntVar(&starts, "starts", 0, "local-search starts per layer (0: default)")
 	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
+	f.DurationVar(&timeBudget, "time", 0, "co-optimization: keep searching (hardware escapes and kicks) until this wall time, e.g. 30s (0: stop at a local optimum); results then depend on the machine's speed")
 	f.IntVar(&batch, "batch", 1, "batch size")
 	f.IntVar(&nlpStarts, "nlp-starts", 8, "starts of the relaxed (NLP) first stage (0: skip it)")
 	f.IntVar(&nlpIters, "nlp-iters", 300, "gradient steps of the relaxed first stage")

@@ -108,6 +108,7 @@ func TestOptimizeBadInput(t *testing.T) {
 		{[]string{"optimize", "--template", "tpu"}, "--template"},
 		{[]string{"optimize", "--objective", "speed"}, "--objective"},
 		{[]string{"optimize", "--constraints", "x.yaml"}, "--constraints needs --arch"},
+		{[]string{"optimize", "--time", "-1s"}, "--time: must not be negative"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
