@@ -89,13 +89,19 @@ func (m *Mapping) CopyFrom(src *Mapping) {
 		fits = fits && cap(dl.Perm) >= len(sl.Perm) && cap(dl.SpatialPerm) >= len(sl.SpatialPerm)
 	}
 	if fits {
+		// Field by field: the orders' slice headers keep pointing at m's
+		// storage (no pointer writes).
 		for i := range src.Levels {
 			sl, dl := &src.Levels[i], &m.Levels[i]
-			p, sp := dl.Perm[:len(sl.Perm)], dl.SpatialPerm[:len(sl.SpatialPerm)]
-			copy(p, sl.Perm)
-			copy(sp, sl.SpatialPerm)
-			*dl = *sl
-			dl.Perm, dl.SpatialPerm = p, sp
+			dl.Temporal, dl.Spatial, dl.Split, dl.Keep = sl.Temporal, sl.Spatial, sl.Split, sl.Keep
+			if len(dl.Perm) != len(sl.Perm) {
+				dl.Perm = dl.Perm[:len(sl.Perm)]
+			}
+			if len(dl.SpatialPerm) != len(sl.SpatialPerm) {
+				dl.SpatialPerm = dl.SpatialPerm[:len(sl.SpatialPerm)]
+			}
+			copy(dl.Perm, sl.Perm)
+			copy(dl.SpatialPerm, sl.SpatialPerm)
 		}
 		return
 	}
@@ -127,6 +133,19 @@ func FullPerm(p []workload.Dim) []workload.Dim {
 func Order(p []workload.Dim) [workload.NumDims]workload.Dim {
 	var out [workload.NumDims]workload.Dim
 	var seen uint32
+	if len(p) == len(out) {
+		// fast path: p is already a full order
+		for i, d := range p {
+			if uint(d) < uint(workload.NumDims) {
+				seen |= 1 << uint(d)
+			}
+			out[i] = d
+		}
+		if seen == 1<<workload.NumDims-1 {
+			return out
+		}
+		seen = 0
+	}
 	n := 0
 	for _, d := range p {
 		if d >= 0 && d < workload.NumDims && seen&(1<<uint(d)) == 0 && n < len(out) {

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -33,6 +34,10 @@ func TestOrder(t *testing.T) {
 // TestCopyFromReuse checks that CopyFrom makes a deep copy whether or not it
 // reuses the destination's storage.
 func TestCopyFromReuse(t *testing.T) {
+	// CopyFrom copies Level field by field when it reuses storage.
+	if n := reflect.TypeOf(Level{}).NumField(); n != 6 {
+		t.Fatalf("Level has %d fields; update CopyFrom's field-by-field copy and this count", n)
+	}
 	src := New(3)
 	src.Levels[1].Temporal[workload.P] = 7
 	src.Levels[2].Perm = []workload.Dim{workload.Q, workload.P}
