@@ -388,7 +388,11 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			}
 			d, l2, err := c.evaluateWithBudget(ctx, p, lambda, max(o.Starts/4, 1))
 			st.HardwarePoints++
-			if err != nil || !c.better(d, best) {
+			// Without a deadline a kick is kept only when it beats the best
+			// design; with one (iterated local search) the hardware search
+			// goes on from the kicked point, and the next kick starts from
+			// the best design again.
+			if err != nil || (o.Until.IsZero() && !c.better(d, best)) {
 				continue
 			}
 			keep(d)
