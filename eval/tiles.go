@@ -40,8 +40,8 @@ func TileSizes(l workload.Layer, m *mapping.Mapping) [][workload.NumDataSpaces]i
 // Fits reports whether every level's kept tiles fit its capacity.
 func Fits(a *arch.Arch, l workload.Layer, m *mapping.Mapping) bool {
 	ts := TileSizes(l, m)
-	for i, al := range a.Levels {
-		eff := al.EffectiveSize()
+	for i := range a.Levels {
+		eff := a.Levels[i].EffectiveSize()
 		if eff <= 0 {
 			continue
 		}

@@ -206,8 +206,8 @@ func (m *Mapping) Validate(a *arch.Arch, l workload.Layer) error {
 	}
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
 		prod := 1
-		for i, lv := range m.Levels {
-			t, s := lv.Temporal[d], lv.Spatial[d]
+		for i := range m.Levels {
+			t, s := m.Levels[i].Temporal[d], m.Levels[i].Spatial[d]
 			if t < 0 || s < 0 {
 				return fmt.Errorf("level %s: factor of %s is negative", a.Levels[i].Name, d)
 			}
