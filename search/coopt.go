@@ -64,6 +64,9 @@ type Design struct {
 	AreaMM2   float64
 	Feasible  bool
 	Violation float64 // relative excess over the budgets; 0 when feasible
+	// lambda is the power multiplier the co-optimizer searched the mappings
+	// with (evaluateWithBudget).
+	lambda float64
 }
 
 // Value is the design's objective value (lower is better).
@@ -176,9 +179,6 @@ type coopt struct {
 	// fullCost is the wall time of the first mapping search of the network
 	// with Starts starts.
 	fullCost time.Duration
-	// lambdaOf is the power multiplier each design's mappings were searched
-	// with (evaluateWithBudget).
-	lambdaOf map[*Design]float64
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -220,7 +220,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	if o.WeightedSum > 0 && (o.RefLatencyMs <= 0 || o.RefPowerW <= 0) {
 		return nil, nil, fmt.Errorf("weighted-sum mode needs positive reference latency and power")
 	}
-	c := &coopt{net: net, opts: o, warm: make([]*mapping.Mapping, len(net.Layers)), lambdaOf: map[*Design]float64{}}
+	c := &coopt{net: net, opts: o, warm: make([]*mapping.Mapping, len(net.Layers))}
 	st := &Stats{}
 	lambda := 0.0
 	cur, lambda, err := c.startAt(ctx, params, lambda)
@@ -509,7 +509,7 @@ func (c *coopt) evaluateWithBudget(ctx context.Context, p map[string]float64, la
 	lambda = math.Max(lambda, c.base)
 	d, err := c.evaluate(ctx, p, lambda, starts)
 	if err == nil {
-		c.lambdaOf[d] = lambda
+		d.lambda = lambda
 	}
 	return d, lambda, err
 }
@@ -557,8 +557,8 @@ const powerSteps = 4
 func (c *coopt) spendPower(ctx context.Context, best *Design, keep func(*Design)) {
 	o := c.opts
 	P := o.Budgets.MaxPowerW
-	hi, ok := c.lambdaOf[best]
-	if P <= 0 || o.Objective != NetLatency || o.WeightedSum > 0 || !ok || !best.Feasible || best.PowerW > 0.995*P {
+	hi := best.lambda
+	if P <= 0 || o.Objective != NetLatency || o.WeightedSum > 0 || hi <= 0 || !best.Feasible || best.PowerW > 0.995*P {
 		return
 	}
 	lo := 0.0 // largest multiplier seen over the budget (0: none yet)
