@@ -35,6 +35,24 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// every calls f every d on a goroutine counted by wg, until stop is closed.
+func every(wg *sync.WaitGroup, stop <-chan struct{}, d time.Duration, f func()) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+}
+
 // newProgress starts reporting on w. total is the number of steps (-1 when
 // unknown: the bar then shows a spinner and a step count); desc labels the
 // bar; tty selects the bar.
@@ -60,24 +78,13 @@ func newProgress(w io.Writer, quiet, tty bool, total int, desc string) *progress
 	}
 	p.bar = progressbar.NewOptions(total, opts...)
 	p.stop = make(chan struct{})
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		t := time.NewTicker(redrawEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.mu.Lock()
-				if p.bar != nil {
-					_ = p.bar.RenderBlank()
-				}
-				p.mu.Unlock()
-			}
+	every(&p.wg, p.stop, redrawEvery, func() {
+		p.mu.Lock()
+		if p.bar != nil {
+			_ = p.bar.RenderBlank()
 		}
-	}()
+		p.mu.Unlock()
+	})
 	return p
 }
 

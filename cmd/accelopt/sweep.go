@@ -17,7 +17,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/accelopt/accelopt/sweep"
 )
@@ -199,7 +198,7 @@ func newSweepProgress(w io.Writer, quiet bool, total int) *sweepProgress {
 	if quiet || total == 0 {
 		return p
 	}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(w) {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription("sweep"),
@@ -212,22 +211,11 @@ func newSweepProgress(w io.Writer, quiet bool, total int) *sweepProgress {
 			progressbar.OptionThrottle(100*time.Millisecond))
 		return p
 	}
-	p.ended.Add(1)
-	go func() {
-		defer p.ended.Done()
-		t := time.NewTicker(sweepLogEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.mu.Lock()
-				p.line()
-				p.mu.Unlock()
-			}
-		}
-	}()
+	every(&p.ended, p.stop, sweepLogEvery, func() {
+		p.mu.Lock()
+		p.line()
+		p.mu.Unlock()
+	})
 	return p
 }
 
