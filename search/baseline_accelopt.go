@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/accelopt/accelopt/arch"
@@ -37,19 +36,7 @@ type coTrace struct {
 // power budget in its own runs).
 func (c *coTrace) design(d *Design, evals int) {
 	e := *d
-	viol := 0.0
-	b := c.o.Budgets
-	if b.MaxPowerW > 0 {
-		viol = math.Max(viol, e.PowerW/b.MaxPowerW-1)
-	}
-	if b.MaxAreaMM2 > 0 {
-		viol = math.Max(viol, e.AreaMM2/b.MaxAreaMM2-1)
-	}
-	if b.MaxLatencyMs > 0 {
-		viol = math.Max(viol, e.LatencyMs/b.MaxLatencyMs-1)
-	}
-	e.Violation = math.Max(viol, 0)
-	e.Feasible = e.Violation == 0
+	e.judge(c.o.Budgets, false)
 	c.offer(&e, c.offset+evals)
 }
 

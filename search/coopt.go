@@ -688,8 +688,15 @@ func finishDesign(d *Design, energy float64, b Budgets, weighted bool) {
 	if d.LatencyMs > 0 {
 		d.PowerW = d.EnergyUJ / d.LatencyMs / 1e3
 	}
+	d.judge(b, weighted)
+}
+
+// judge sets the design's Violation (its largest relative excess over the
+// budgets that are set; 0 when within them) and Feasible. ignorePower leaves
+// the power budget out (the weighted-sum formulation's own runs).
+func (d *Design) judge(b Budgets, ignorePower bool) {
 	viol := 0.0
-	if b.MaxPowerW > 0 && !weighted {
+	if b.MaxPowerW > 0 && !ignorePower {
 		viol = math.Max(viol, d.PowerW/b.MaxPowerW-1)
 	}
 	if b.MaxAreaMM2 > 0 {
