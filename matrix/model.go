@@ -194,6 +194,9 @@ var relMask = [nds]uint8{
 	1<<dM | 1<<dN | 1<<dP | 1<<dQ | 1<<dG,
 }
 
+// maxL is the largest number of storage levels a template may have.
+const maxL = 16
+
 // work is one worker's scratch space; every slice is sized for the
 // template once, so the hot loop does not allocate.
 type work struct {
@@ -216,60 +219,60 @@ type work struct {
 	ip      int
 	intP    bool
 
-	ext      []float64 // [l][d] tile extents at level l
-	wx, hx   []float64 // Inputs W and H extent of level l's tile
-	size     []float64 // [l][ds] tile sizes
-	groups   []float64 // [l][ds] distinct spatial translations at level l
-	eab, rab []float64 // [c] product of temporal (spatial) factors of levels >= c; len L+1
-	part     []float64 // Outputs partition size per level
-	ca, gp   []float64 // [l][ds] accesses from below and the group product
-	src      []int     // [l][ds] next kept level below (-1: MACs)
-	fill     []float64 // [l][ds] fills of level l's tile (per instance)
-	top      [nds]int
-	cR, cF   []float64 // [l][ds] counts: reads, fills, updates
-	cU       []float64
-	lastD    []float64 // depth of the costs in cost (memoized levels)
-	cost     []float64 // [l][8] r, w, u, a, dr, dw, du, da
-	memoK    []float64 // [l][memoN] depth of each memo slot (NaN: empty)
-	memoV    []float64 // [l][memoN][8] the prices of that depth
+	ext    [maxL * nd]float64 // [l][d] tile extents at level l
+	wx     [maxL]float64
+	hx     [maxL]float64       // Inputs W and H extent of level l's tile
+	size   [maxL * nds]float64 // [l][ds] tile sizes
+	groups [maxL * nds]float64 // [l][ds] distinct spatial translations at level l
+	eab    [maxL + 1]float64
+	rab    [maxL + 1]float64 // [c] product of temporal (spatial) factors of levels >= c; len L+1
+	part   [maxL]float64     // Outputs partition size per level
+	ca     [maxL * nds]float64
+	gp     [maxL * nds]float64 // [l][ds] accesses from below and the group product
+	src    [maxL * nds]int     // [l][ds] next kept level below (-1: MACs)
+	fill   [maxL * nds]float64 // [l][ds] fills of level l's tile (per instance)
+	top    [nds]int
+	cR     [maxL * nds]float64
+	cF     [maxL * nds]float64 // [l][ds] counts: reads, fills, updates
+	cU     [maxL * nds]float64
+	lastD  [maxL]float64     // depth of the costs in cost (memoized levels)
+	cost   [maxL * 8]float64 // [l][8] r, w, u, a, dr, dw, du, da
+	memoK  []float64         // [l][memoN] depth of each memo slot (NaN: empty)
+	memoV  []float64         // [l][memoN][8] the prices of that depth
 
 	// pres[l] has bit k set when the temporal loop at position k of level
 	// l's order (innermost first) is present (factor > present).
-	pres    []uint8
-	sp      []float64 // [l] product of level l's spatial factors
-	inst    []float64 // instances of level l
+	pres    [maxL]uint8
+	sp      [maxL]float64 // [l] product of level l's spatial factors
+	inst    [maxL]float64 // instances of level l
 	macInst float64
-	terms   []float64 // smooth-max terms
-	termW   []float64 // their weights
+	terms   [1 + 3*maxL]float64 // smooth-max terms
+	termW   [1 + 3*maxL]float64 // their weights
 	cycles  float64
 	energy  float64
 	area    float64
-	levE    []float64 // energy of level l per instance-sum (before repl)
+	levE    [maxL]float64 // energy of level l per instance-sum (before repl)
 
 	// gradient scratch
-	gExt, gT, gS []float64
-	gEab, gRab   []float64
-	gCA, gFill   []float64
-	gPart, gSize []float64
-	gHW          []float64
-	gGrp         []float64 // [l][ds] log-adjoint of groups
-	wIdx, hIdx   []int
-	wV, hV       []float64
+	gT, gS []float64
+	gExt   [maxL * nd]float64
+	gEab   [maxL + 1]float64
+	gRab   [maxL + 1]float64
+	gCA    [maxL * nds]float64
+	gFill  [maxL * nds]float64
+	gPart  [maxL]float64
+	gSize  [maxL * nds]float64
+	gHW    []float64
+	gGrp   [maxL * nds]float64 // [l][ds] log-adjoint of groups
+	wIdx   [maxL * nd]int
+	hIdx   [maxL * nd]int
+	wV     [maxL * nd]float64
+	hV     [maxL * nd]float64
 }
 
 func newWork(t *Template) *work {
 	L := len(t.levels)
-	f := func(n int) []float64 { return make([]float64, n) }
-	w := &work{t: t, L: L,
-		ext: f(L * nd), wx: f(L), hx: f(L), size: f(L * nds), groups: f(L * nds),
-		eab: f(L + 1), rab: f(L + 1), part: f(L), ca: f(L * nds), gp: f(L * nds), src: make([]int, L*nds),
-		fill: f(L * nds), cR: f(L * nds), cF: f(L * nds), cU: f(L * nds), lastD: f(L), cost: f(L * 8),
-		memoK: f(L * memoN), memoV: f(L * memoN * 8),
-		pres: make([]uint8, L), sp: f(L),
-		inst: f(L), terms: f(1 + 3*L), termW: f(1 + 3*L), levE: f(L),
-		gExt: f(L * nd), gT: f(L * nd), gS: f(L * nd), gEab: f(L + 1), gRab: f(L + 1),
-		gCA: f(L * nds), gFill: f(L * nds), gPart: f(L), gSize: f(L * nds), gHW: f(NumHW(L)), gGrp: f(L * nds),
-		wIdx: make([]int, L*nd), hIdx: make([]int, L*nd), wV: f(L * nd), hV: f(L * nd)}
+	w := &work{t: t, L: L, memoK: make([]float64, L*memoN), memoV: make([]float64, L*memoN*8)}
 	for i := range w.lastD {
 		w.lastD[i] = math.NaN()
 	}
@@ -569,7 +572,7 @@ func (w *work) forward(mode Mode) {
 	energy := 0.0
 	area := w.t.macArea * w.macInst
 	nt := 0
-	terms := w.terms
+	terms := w.terms[:]
 	terms[nt] = eab[0]
 	nt++
 	for l := 0; l < L; l++ {
@@ -937,14 +940,14 @@ func (w *work) backward(grad []float64, power float64) {
 	clear(grad)
 	// The log-factor and hardware adjoints accumulate in grad itself.
 	w.gT, w.gS, w.gHW = grad[:L*nd], grad[L*nd:2*L*nd], grad[2*L*nd:]
-	clear(w.gExt)
-	clear(w.gEab)
-	clear(w.gRab)
-	clear(w.gCA)
-	clear(w.gFill)
-	clear(w.gPart)
-	clear(w.gSize)
-	clear(w.gGrp)
+	clear(w.gExt[:L*nd])
+	clear(w.gEab[:L+1])
+	clear(w.gRab[:L+1])
+	clear(w.gCA[:L*nds])
+	clear(w.gFill[:L*nds])
+	clear(w.gPart[:L])
+	clear(w.gSize[:L*nds])
+	clear(w.gGrp[:L*nds])
 	var aE, aC, aA float64
 	switch w.opt.Objective {
 	case ObjCycles:

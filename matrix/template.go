@@ -123,6 +123,9 @@ func NewTemplate(a *arch.Arch, opt TemplateOptions) (*Template, error) {
 		return nil, fmt.Errorf("matrix template: %w", err)
 	}
 	L := len(a.Levels)
+	if L > maxL {
+		return nil, fmt.Errorf("matrix template %s: %d storage levels, at most %d supported", a.Name, L, maxL)
+	}
 	t := &Template{Name: a.Name, levels: make([]tlevel, L), macE: a.MAC.Energy, macArea: a.MAC.Area,
 		clockGHz: a.ClockGHz, base: a}
 	if t.clockGHz <= 0 {
