@@ -76,4 +76,7 @@
 // The gradient with respect to PE X and Y comes from area only: the
 // mapping's spatial factors are separate variables, tied to X and Y by the
 // fan-out slack constraints.
+//
+// A template may have at most 16 storage levels: each worker's scratch is
+// a set of fixed-size arrays (no slice headers to load in the hot loop).
 package matrix
