@@ -197,8 +197,9 @@ var relMask = [nds]uint8{
 // maxL is the largest number of storage levels a template may have.
 const maxL = 16
 
-// work is one worker's scratch space; every slice is sized for the
-// template once, so the hot loop does not allocate.
+// work is one worker's scratch space. The per-candidate scratch is fixed-size
+// arrays (maxL levels; a candidate uses the first L), so the hot loop
+// neither allocates nor loads slice headers.
 type work struct {
 	t   *Template
 	L   int
@@ -219,26 +220,26 @@ type work struct {
 	ip      int
 	intP    bool
 
-	ext    [maxL * nd]float64 // [l][d] tile extents at level l
-	wx     [maxL]float64
-	hx     [maxL]float64       // Inputs W and H extent of level l's tile
+	ext    [maxL * nd]float64  // [l][d] tile extents at level l
+	wx     [maxL]float64       // Inputs W extent of level l's tile
+	hx     [maxL]float64       // Inputs H extent of level l's tile
 	size   [maxL * nds]float64 // [l][ds] tile sizes
 	groups [maxL * nds]float64 // [l][ds] distinct spatial translations at level l
-	eab    [maxL + 1]float64
-	rab    [maxL + 1]float64 // [c] product of temporal (spatial) factors of levels >= c; len L+1
-	part   [maxL]float64     // Outputs partition size per level
-	ca     [maxL * nds]float64
-	gp     [maxL * nds]float64 // [l][ds] accesses from below and the group product
+	eab    [maxL + 1]float64   // [c] product of temporal factors of levels >= c (L+1 used)
+	rab    [maxL + 1]float64   // [c] product of spatial factors of levels >= c (L+1 used)
+	part   [maxL]float64       // Outputs partition size per level
+	ca     [maxL * nds]float64 // [l][ds] accesses from below
+	gp     [maxL * nds]float64 // [l][ds] the group product of those accesses
 	src    [maxL * nds]int     // [l][ds] next kept level below (-1: MACs)
 	fill   [maxL * nds]float64 // [l][ds] fills of level l's tile (per instance)
 	top    [nds]int
-	cR     [maxL * nds]float64
-	cF     [maxL * nds]float64 // [l][ds] counts: reads, fills, updates
-	cU     [maxL * nds]float64
-	lastD  [maxL]float64     // depth of the costs in cost (memoized levels)
-	cost   [maxL * 8]float64 // [l][8] r, w, u, a, dr, dw, du, da
-	memoK  []float64         // [l][memoN] depth of each memo slot (NaN: empty)
-	memoV  []float64         // [l][memoN][8] the prices of that depth
+	cR     [maxL * nds]float64 // [l][ds] counts: reads,
+	cF     [maxL * nds]float64 // fills
+	cU     [maxL * nds]float64 // and updates
+	lastD  [maxL]float64       // depth of the costs in cost (memoized levels)
+	cost   [maxL * 8]float64   // [l][8] r, w, u, a, dr, dw, du, da
+	memoK  []float64           // [l][memoN] depth of each memo slot (NaN: empty)
+	memoV  []float64           // [l][memoN][8] the prices of that depth
 
 	// pres[l] has bit k set when the temporal loop at position k of level
 	// l's order (innermost first) is present (factor > present).
@@ -254,7 +255,7 @@ type work struct {
 	levE    [maxL]float64 // energy of level l per instance-sum (before repl)
 
 	// gradient scratch
-	gT, gS []float64
+	gT, gS []float64 // log-factor adjoints: views of the result's gradient
 	gExt   [maxL * nd]float64
 	gEab   [maxL + 1]float64
 	gRab   [maxL + 1]float64
@@ -262,7 +263,7 @@ type work struct {
 	gFill  [maxL * nds]float64
 	gPart  [maxL]float64
 	gSize  [maxL * nds]float64
-	gHW    []float64
+	gHW    []float64           // hardware adjoints: a view of the result's gradient
 	gGrp   [maxL * nds]float64 // [l][ds] log-adjoint of groups
 	wIdx   [maxL * nd]int
 	hIdx   [maxL * nd]int
