@@ -82,20 +82,18 @@ func (b *Batch) Set(i int, l workload.Layer, m *mapping.Mapping, hw []float64) e
 	for lv := range m.Levels {
 		ml := &m.Levels[lv]
 		o := (i*L + lv) * nd
+		t := (*[nd]float64)(b.T[o : o+nd])
+		s := (*[nd]float64)(b.S[o : o+nd])
 		for d := 0; d < nd; d++ {
-			b.T[o+d] = float64(max(ml.Temporal[d], 1))
-			b.S[o+d] = float64(max(ml.Spatial[d], 1))
+			t[d] = float64(max(ml.Temporal[d], 1))
+			s[d] = float64(max(ml.Spatial[d], 1))
 		}
-		perm := mapping.Order(ml.Perm)
-		for k, d := range perm {
-			b.Perm[o+k] = uint8(d)
-		}
+		orderBytes((*[nd]uint8)(b.Perm[o:o+nd]), ml.Perm)
+		var sperm [nd]uint8
+		orderBytes(&sperm, ml.SpatialPerm)
 		var xm uint8
-		sperm := mapping.Order(ml.SpatialPerm)
-		for k, d := range sperm {
-			if k < ml.Split {
-				xm |= 1 << uint(d)
-			}
+		for k := 0; k < min(ml.Split, nd); k++ {
+			xm |= 1 << (sperm[k] & 7)
 		}
 		b.XMask[i*L+lv] = xm
 		var keep uint8
@@ -108,6 +106,28 @@ func (b *Batch) Set(i int, l workload.Layer, m *mapping.Mapping, hw []float64) e
 	}
 	copy(b.HW[i*NumHW(L):(i+1)*NumHW(L)], hw)
 	return nil
+}
+
+// orderBytes writes the complete loop order of p (mapping.Order: innermost
+// first, missing dimensions appended in dimension order) into dst. A p that
+// is already a permutation of all dimensions, the common case, is copied
+// directly.
+func orderBytes(dst *[nd]uint8, p []workload.Dim) {
+	if len(p) == nd {
+		var seen uint8
+		in := true
+		for k, d := range p {
+			in = in && uint(d) < uint(nd)
+			seen |= 1 << (uint(d) & 7)
+			dst[k] = uint8(d)
+		}
+		if in && seen == 1<<nd-1 {
+			return
+		}
+	}
+	for k, d := range mapping.Order(p) {
+		dst[k] = uint8(d)
+	}
 }
 
 // SetLog overwrites candidate i's continuous variables from a vector laid

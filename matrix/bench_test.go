@@ -226,3 +226,33 @@ func BenchmarkMatrixVsExactShared(b *testing.B) {
 	_, bt, exact := benchBatchShared(b)
 	benchExact(b, bt, exact)
 }
+
+// BenchmarkBatchSet stores 4096 candidates with Batch.Set, as a search does
+// for every candidate it scores. The candidates cycle through 64 designs of
+// the own-hardware batch (layer, mapping, hardware vector), so that the
+// mappings are in cache as a search's just-made neighbours are; with 4096
+// distinct mappings (about 7 MB of small heap objects) Set would measure
+// cache misses.
+func BenchmarkBatchSet(b *testing.B) {
+	const distinct = 64
+	tp := templates(b)[0]
+	rng := rand.New(rand.NewPCG(42, 42))
+	bt, ls, ms := legalDesigns(b, rng, tp, resnet18(b), distinct)
+	nh := NumHW(tp.Levels())
+	hw := make([][]float64, distinct)
+	for i := range hw {
+		hw[i] = append([]float64(nil), bt.HW[i*nh:(i+1)*nh]...)
+	}
+	dst := NewBatch(tp, benchB)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := 0; i < benchB; i++ {
+			j := i % distinct
+			if err := dst.Set(i, ls[j], ms[j], hw[j]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)*benchB/b.Elapsed().Seconds(), "candidates/s")
+}
