@@ -243,7 +243,10 @@ type work struct {
 
 	// pres[l] has bit k set when the temporal loop at position k of level
 	// l's order (innermost first) is present (factor > present).
-	pres    [maxL]uint8
+	pres [maxL]uint8
+	// twoLoop[l]: two spatial loops share an Inputs coordinate at level l
+	// (P and R, or Q and S), so the Inputs group count is distinct().
+	twoLoop [maxL]bool
 	sp      [maxL]float64 // [l] product of level l's spatial factors
 	inst    [maxL]float64 // instances of level l
 	macInst float64
@@ -484,7 +487,9 @@ func (w *work) forward(mode Mode) {
 		gr[sW] = (s[dC] * s[dM]) * (s[dR] * s[dS]) * s[dG]
 		gr[sO] = (sNG * s[dM]) * (s[dP] * s[dQ])
 		gw, gh := s[dP]*s[dR], s[dQ]*s[dS]
-		if (s[dP] > present && s[dR] > present) || (s[dQ] > present && s[dS] > present) {
+		two := (s[dP] > present && s[dR] > present) || (s[dQ] > present && s[dS] > present)
+		w.twoLoop[l] = two
+		if two {
 			bP, bR, bQ, bS := 1.0, 1.0, 1.0, 1.0
 			if l > 0 {
 				eb := (*[nd]float64)(ext[(l-1)*nd:])
@@ -1064,12 +1069,29 @@ func (w *work) backward(grad []float64, power float64) {
 			w.gGrp[l2*nds+sO] -= la
 		}
 	}
-	// group counts -> spatial factors (and, for Inputs, extents below)
+	// group counts -> spatial factors (and, for Inputs with two spatial
+	// loops on one coordinate, extents below): each count is the product
+	// of its data space's relevant spatial factors, so its log-adjoint goes
+	// to each of them (adding zeros where a count has none).
 	for l := 0; l < L; l++ {
-		for ds := 0; ds < nds; ds++ {
-			if g := w.gGrp[l*nds+ds]; g != 0 {
-				w.gGrpLog(l, ds, g)
-			}
+		gs := (*[nd]float64)(w.gS[l*nd:])
+		gr := (*[nds]float64)(w.gGrp[l*nds:])
+		gW, gI, gO := gr[sW], gr[sI], gr[sO]
+		gs[dC] += gW + gI
+		gs[dM] += gW + gO
+		gs[dG] += gW + gI + gO
+		gs[dN] += gI + gO
+		gs[dR] += gW
+		gs[dS] += gW
+		gs[dP] += gO
+		gs[dQ] += gO
+		if gI != 0 && w.twoLoop[l] {
+			w.gGrpInputs(l, gI)
+		} else {
+			gs[dP] += gI
+			gs[dR] += gI
+			gs[dQ] += gI
+			gs[dS] += gI
 		}
 	}
 	// sizes -> ext (log adjoints)
@@ -1118,46 +1140,30 @@ func (w *work) backward(grad []float64, power float64) {
 	}
 }
 
-// gGrpLog adds a log-adjoint of groups[l][ds] to the spatial factors.
-func (w *work) gGrpLog(l, ds int, g float64) {
+// gGrpInputs adds a log-adjoint of the Inputs group count of level l to
+// the spatial factors P, R, Q, S and to the extents below, when two spatial
+// loops share an Inputs coordinate there (distinct translations).
+func (w *work) gGrpInputs(l int, g float64) {
 	gs := w.gS[l*nd : l*nd+nd]
-	switch ds {
-	case sW:
-		gs[dC] += g
-		gs[dM] += g
-		gs[dR] += g
-		gs[dS] += g
-		gs[dG] += g
-	case sO:
-		gs[dN] += g
-		gs[dG] += g
-		gs[dM] += g
-		gs[dP] += g
-		gs[dQ] += g
-	case sI:
-		gs[dN] += g
-		gs[dG] += g
-		gs[dC] += g
-		s := w.S[l*nd : l*nd+nd]
-		bP, bR, bQ, bS := 1.0, 1.0, 1.0, 1.0
-		if l > 0 {
-			eb := w.ext[(l-1)*nd:]
-			bP, bR, bQ, bS = eb[dP], eb[dR], eb[dQ], eb[dS]
-		}
-		_, da, db, dpa, dpb := distinct(s[dP], s[dR], w.ws*bP, w.wd*bR)
-		gs[dP] += g * da
-		gs[dR] += g * db
-		if l > 0 {
-			w.gExt[(l-1)*nd+dP] += g * dpa
-			w.gExt[(l-1)*nd+dR] += g * dpb
-		}
-		_, da, db, dpa, dpb = distinct(s[dQ], s[dS], w.hs*bQ, w.hd*bS)
-		gs[dQ] += g * da
-		gs[dS] += g * db
-		if l > 0 {
-			w.gExt[(l-1)*nd+dQ] += g * dpa
-			w.gExt[(l-1)*nd+dS] += g * dpb
-		}
+	s := w.S[l*nd : l*nd+nd]
+	bP, bR, bQ, bS := 1.0, 1.0, 1.0, 1.0
+	if l > 0 {
+		eb := w.ext[(l-1)*nd:]
+		bP, bR, bQ, bS = eb[dP], eb[dR], eb[dQ], eb[dS]
+	}
+	_, da, db, dpa, dpb := distinct(s[dP], s[dR], w.ws*bP, w.wd*bR)
+	gs[dP] += g * da
+	gs[dR] += g * db
+	if l > 0 {
+		w.gExt[(l-1)*nd+dP] += g * dpa
+		w.gExt[(l-1)*nd+dR] += g * dpb
+	}
+	_, da, db, dpa, dpb = distinct(s[dQ], s[dS], w.hs*bQ, w.hd*bS)
+	gs[dQ] += g * da
+	gs[dS] += g * db
+	if l > 0 {
+		w.gExt[(l-1)*nd+dQ] += g * dpa
+		w.gExt[(l-1)*nd+dS] += g * dpb
 	}
 }
 
