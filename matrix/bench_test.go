@@ -62,12 +62,8 @@ func benchBatchShared(b *testing.B) (*Template, *Batch, func(i int) error) {
 	tp := templates(b)[0]
 	layers := resnet18(b)
 	rng := rand.New(rand.NewPCG(43, 43))
-	L := tp.Levels()
 	bt := NewBatch(tp, benchB)
-	one := NewBatch(tp, 1)
-	ev := NewEvaluator(tp, 1)
-	opt := Options{Mode: Exact, Workers: 1}
-	r := NewResult(tp, 1, opt)
+	f := newFitter(tp)
 	ls := make([]workload.Layer, benchB)
 	ms := make([]*mapping.Mapping, benchB)
 	archs := make([]*arch.Arch, benchPoints)
@@ -82,18 +78,12 @@ func benchBatchShared(b *testing.B) (*Template, *Batch, func(i int) error) {
 				ok := false
 				for try := 0; try < 2000 && !ok; try++ {
 					m := randomMapping(rng, tp, l, hw)
-					if err := one.Set(0, l, m, hw); err != nil {
+					var err error
+					if ok, err = f.fits(l, m, hw); err != nil {
 						b.Fatal(err)
-					}
-					if err := ev.Eval(one, opt, r); err != nil {
-						b.Fatal(err)
-					}
-					ok = true
-					for _, s := range r.CapSlack[:L] {
-						ok = ok && s >= 0
 					}
 					if ok {
-						bt.CopyCandidate(i, one, 0)
+						bt.CopyCandidate(i, f.one, 0)
 						ls[i], ms[i] = l, m
 					}
 				}
@@ -237,19 +227,15 @@ func BenchmarkBatchSet(b *testing.B) {
 	const distinct = 64
 	tp := templates(b)[0]
 	rng := rand.New(rand.NewPCG(42, 42))
-	bt, ls, ms := legalDesigns(b, rng, tp, resnet18(b), distinct)
+	src, ls, ms := legalDesigns(b, rng, tp, resnet18(b), distinct)
 	nh := NumHW(tp.Levels())
-	hw := make([][]float64, distinct)
-	for i := range hw {
-		hw[i] = append([]float64(nil), bt.HW[i*nh:(i+1)*nh]...)
-	}
 	dst := NewBatch(tp, benchB)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		for i := 0; i < benchB; i++ {
 			j := i % distinct
-			if err := dst.Set(i, ls[j], ms[j], hw[j]); err != nil {
+			if err := dst.Set(i, ls[j], ms[j], src.HW[j*nh:(j+1)*nh]); err != nil {
 				b.Fatal(err)
 			}
 		}

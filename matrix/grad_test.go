@@ -13,21 +13,15 @@ import (
 // oneLegal draws random designs of layer l until one fits every capacity
 // and returns it as a one-candidate batch (nil after 10,000 tries).
 func oneLegal(rng *rand.Rand, tp *Template, l workload.Layer) *Batch {
-	b := NewBatch(tp, 1)
-	ev := NewEvaluator(tp, 1)
-	opt := Options{Mode: Exact, Workers: 1}
-	r := NewResult(tp, 1, opt)
+	f := newFitter(tp)
 	for try := 0; try < 10000; try++ {
 		m, hw := randomDesign(rng, tp, l)
-		if b.Set(0, l, m, hw) != nil || ev.Eval(b, opt, r) != nil {
+		ok, err := f.fits(l, m, hw)
+		if err != nil {
 			return nil
 		}
-		ok := true
-		for _, s := range r.CapSlack[:tp.Levels()] {
-			ok = ok && s >= 0
-		}
 		if ok {
-			return b
+			return f.one
 		}
 	}
 	return nil

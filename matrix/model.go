@@ -490,11 +490,7 @@ func (w *work) forward(mode Mode) {
 		two := (s[dP] > present && s[dR] > present) || (s[dQ] > present && s[dS] > present)
 		w.twoLoop[l] = two
 		if two {
-			bP, bR, bQ, bS := 1.0, 1.0, 1.0, 1.0
-			if l > 0 {
-				eb := (*[nd]float64)(ext[(l-1)*nd:])
-				bP, bR, bQ, bS = eb[dP], eb[dR], eb[dQ], eb[dS]
-			}
+			bP, bR, bQ, bS := w.extBelow(l)
 			gw, _, _, _, _ = distinct(s[dP], s[dR], ws*bP, wd*bR)
 			gh, _, _, _, _ = distinct(s[dQ], s[dS], hs*bQ, hd*bS)
 		}
@@ -689,7 +685,10 @@ func (tl *tlevel) ceilBlocks(x float64) float64 {
 	return math.Ceil(q - 1e-9)
 }
 
-// fillsWOFwd is fillsWO (forward only) over the present loops.
+// fillsWOFwd returns the fills per instance of level l's Weights or Outputs
+// tile: its size times the temporal iterations above it, divided by the
+// reuse run (the product of the innermost run of irrelevant present loops
+// above it).
 func (w *work) fillsWOFwd(l, ds int) float64 {
 	L := w.L
 	mask := relMask[ds]
@@ -710,8 +709,12 @@ outer:
 	return w.size[l*nds+ds] * w.eab[l+1] / run
 }
 
-// fillsInputsFwd is fillsInputs (forward only) over the present loops:
-// (e-1)*E/pre there is (e-1)*after here.
+// fillsInputsFwd returns the fills per instance of level l's Inputs tile
+// (Timeloop's delta analysis in closed form, see the package doc): its size
+// times the temporal iterations above it, minus a saving (e-1) * after *
+// overlap for the innermost present loop above it and for every later one
+// whose transition translation (its own minus those of the loops inside it)
+// equals the innermost loop's, up to the first relevant loop on N, G or C.
 func (w *work) fillsInputsFwd(l int) float64 {
 	L := w.L
 	F := w.size[l*nds+sI] * w.eab[l+1]
@@ -762,7 +765,7 @@ func (w *work) fillsInputsFwd(l int) float64 {
 	return F
 }
 
-// fillsInputsBack accumulates the gradient of g*F, F = fillsInputs(l),
+// fillsInputsBack accumulates the gradient of g*F, F = fillsInputsFwd(l),
 // over the present loops. A saving (e-1)*after*M*aW*aH depends on every
 // temporal factor after its loop: those of later positions of its level
 // directly, those of the levels above through eab.
@@ -857,7 +860,7 @@ func (w *work) fillsInputsBack(l int, g float64) {
 	}
 }
 
-// fillsWOBack accumulates the gradient of g*F, F = fillsWO(l, ds) (as
+// fillsWOBack accumulates the gradient of g*F, F = fillsWOFwd(l, ds) (as
 // stored by forward in w.fill), over the present loops.
 func (w *work) fillsWOBack(l, ds int, g float64) {
 	L := w.L
@@ -931,12 +934,6 @@ func (w *work) spatialXY(l int) (px, py float64) {
 	px = ((x[0] * x[1]) * (x[2] * x[3])) * ((x[4] * x[5]) * (x[6] * x[7]))
 	py = ((y[0] * y[1]) * (y[2] * y[3])) * ((y[4] * y[5]) * (y[6] * y[7]))
 	return px, py
-}
-
-func zero(s []float64) {
-	for i := range s {
-		s[i] = 0
-	}
 }
 
 // backward writes the gradient of the objective w.r.t. the log variables
@@ -1140,17 +1137,23 @@ func (w *work) backward(grad []float64, power float64) {
 	}
 }
 
+// extBelow returns the P, R, Q and S extents of the tile below level l's
+// fan-out (1 at the innermost level): the strides of l's spatial loops.
+func (w *work) extBelow(l int) (bP, bR, bQ, bS float64) {
+	if l == 0 {
+		return 1, 1, 1, 1
+	}
+	eb := (*[nd]float64)(w.ext[(l-1)*nd:])
+	return eb[dP], eb[dR], eb[dQ], eb[dS]
+}
+
 // gGrpInputs adds a log-adjoint of the Inputs group count of level l to
 // the spatial factors P, R, Q, S and to the extents below, when two spatial
 // loops share an Inputs coordinate there (distinct translations).
 func (w *work) gGrpInputs(l int, g float64) {
 	gs := w.gS[l*nd : l*nd+nd]
 	s := w.S[l*nd : l*nd+nd]
-	bP, bR, bQ, bS := 1.0, 1.0, 1.0, 1.0
-	if l > 0 {
-		eb := w.ext[(l-1)*nd:]
-		bP, bR, bQ, bS = eb[dP], eb[dR], eb[dQ], eb[dS]
-	}
+	bP, bR, bQ, bS := w.extBelow(l)
 	_, da, db, dpa, dpb := distinct(s[dP], s[dR], w.ws*bP, w.wd*bR)
 	gs[dP] += g * da
 	gs[dR] += g * db
@@ -1203,7 +1206,7 @@ func (w *work) sizeGrad(l int, gsz, ge []float64) {
 func (w *work) constraintGrad(out []float64) {
 	L := w.L
 	nv := numVars(L)
-	zero(out)
+	clear(out)
 	var ge [nd]float64
 	for l := 0; l < L; l++ {
 		tl := &w.t.levels[l]

@@ -138,15 +138,43 @@ func randomMapping(rng *rand.Rand, tp *Template, l workload.Layer, hw []float64)
 	return m
 }
 
+// fitter checks designs against every capacity with the batch model (one
+// candidate, Exact mode); its batch holds the last design checked.
+type fitter struct {
+	one *Batch
+	ev  *Evaluator
+	opt Options
+	r   *Result
+}
+
+func newFitter(tp *Template) *fitter {
+	opt := Options{Mode: Exact, Workers: 1}
+	return &fitter{one: NewBatch(tp, 1), ev: NewEvaluator(tp, 1), opt: opt, r: NewResult(tp, 1, opt)}
+}
+
+// fits stores layer l mapped by m on hardware vector hw as the fitter's
+// candidate and reports whether it fits every capacity.
+func (f *fitter) fits(l workload.Layer, m *mapping.Mapping, hw []float64) (bool, error) {
+	if err := f.one.Set(0, l, m, hw); err != nil {
+		return false, err
+	}
+	if err := f.ev.Eval(f.one, f.opt, f.r); err != nil {
+		return false, err
+	}
+	for _, s := range f.r.CapSlack[:f.one.L] {
+		if !(s >= 0) { // NaN does not fit
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // legalDesigns draws n random designs over the layers that fit every
 // capacity (checked with the batch model's slacks).
 func legalDesigns(t testing.TB, rng *rand.Rand, tp *Template, layers []workload.Layer, n int) (*Batch, []workload.Layer, []*mapping.Mapping) {
 	t.Helper()
 	b := NewBatch(tp, n)
-	one := NewBatch(tp, 1)
-	ev := NewEvaluator(tp, 1)
-	opt := Options{Mode: Exact, Workers: 1}
-	r := NewResult(tp, 1, opt)
+	f := newFitter(tp)
 	ls := make([]workload.Layer, n)
 	ms := make([]*mapping.Mapping, n)
 	for i := 0; i < n; i++ {
@@ -156,20 +184,14 @@ func legalDesigns(t testing.TB, rng *rand.Rand, tp *Template, layers []workload.
 				t.Fatalf("no legal design for %s on %s", l.Name, tp.Name)
 			}
 			m, hw := randomDesign(rng, tp, l)
-			if err := one.Set(0, l, m, hw); err != nil {
+			ok, err := f.fits(l, m, hw)
+			if err != nil {
 				t.Fatal(err)
-			}
-			if err := ev.Eval(one, opt, r); err != nil {
-				t.Fatal(err)
-			}
-			ok := true
-			for _, s := range r.CapSlack[:tp.Levels()] {
-				ok = ok && s >= 0
 			}
 			if !ok {
 				continue
 			}
-			b.CopyCandidate(i, one, 0)
+			b.CopyCandidate(i, f.one, 0)
 			ls[i], ms[i] = l, m
 			break
 		}

@@ -58,40 +58,32 @@ func (c *coTrace) offer(d *Design, evals int) {
 // wall-time budget is under 10 s. NLPStarts < 0 skips the NLP stage.
 func coOptions(ctx context.Context, o BaselineOptions) CoOptions {
 	co := o.CoOpt
-	light := false
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 10*time.Second {
-		light = true
+	dl, hasDeadline := ctx.Deadline()
+	light := hasDeadline && time.Until(dl) < 10*time.Second
+	pick := func(full, lighter int) int {
+		if light {
+			return lighter
+		}
+		return full
 	}
 	if co.Starts <= 0 {
-		co.Starts = 16
-		if light {
-			co.Starts = 8
-		}
+		co.Starts = pick(16, 8)
 	}
 	if co.HWRounds <= 0 {
-		co.HWRounds = 12
-		if light {
-			co.HWRounds = 6
-		}
+		co.HWRounds = pick(12, 6)
 	}
 	switch {
 	case co.NLPStarts < 0:
 		co.NLPStarts = 0
 	case co.NLPStarts == 0:
-		co.NLPStarts = 8
-		if light {
-			co.NLPStarts = 4
-		}
+		co.NLPStarts = pick(8, 4)
 	}
 	if co.NLPIters <= 0 {
-		co.NLPIters = 300
-		if light {
-			co.NLPIters = 150
-		}
+		co.NLPIters = pick(300, 150)
 	}
 	co.Template, co.Objective, co.Budgets, co.Seed = o.Template, o.Objective, o.Budgets, o.Seed
 	co.Free = o.Free
-	if dl, ok := ctx.Deadline(); ok {
+	if hasDeadline {
 		co.Until = dl
 	}
 	return co

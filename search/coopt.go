@@ -344,9 +344,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 					lambda = l3
 					if c.better(d, cur) {
 						cur = d
-						for i, ld := range d.Layers {
-							c.warm[i] = ld.Mapping
-						}
+						c.warmFrom(d)
 					}
 				}
 				continue
@@ -359,17 +357,13 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			// beats the best so far.
 			escapes++
 			if escapes%2 == 1 {
-				for i, ld := range best.Layers {
-					c.warm[i] = ld.Mapping
-				}
+				c.warmFrom(best)
 				d, l3, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts)
 				st.HardwarePoints++
 				if err == nil && c.better(d, best) {
 					keep(d)
 					cur, lambda = d, l3
-					for i, ld := range d.Layers {
-						c.warm[i] = ld.Mapping
-					}
+					c.warmFrom(d)
 				}
 				continue
 			}
@@ -383,9 +377,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			if a, err := arch.Template(o.Template, p); err != nil || (o.Budgets.MaxAreaMM2 > 0 && a.Area()/1e6 > o.Budgets.MaxAreaMM2) {
 				continue
 			}
-			for i, ld := range best.Layers {
-				c.warm[i] = ld.Mapping
-			}
+			c.warmFrom(best)
 			d, l2, err := c.evaluateWithBudget(ctx, p, lambda, max(o.Starts/4, 1))
 			st.HardwarePoints++
 			// Without a deadline a kick is kept only when it beats the best
@@ -406,9 +398,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	}
 	// Polish the best hardware with a larger mapping search.
 	if ctx.Err() == nil {
-		for i, ld := range best.Layers {
-			c.warm[i] = ld.Mapping
-		}
+		c.warmFrom(best)
 		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil {
 			keep(d)
 		}
@@ -544,6 +534,13 @@ func (c *coopt) startAt(ctx context.Context, params map[string]float64, lambda f
 	return cur, lambda, nil
 }
 
+// warmFrom makes d's mappings the warm starts of the next mapping search.
+func (c *coopt) warmFrom(d *Design) {
+	for i, ld := range d.Layers {
+		c.warm[i] = ld.Mapping
+	}
+}
+
 // powerSteps bounds the mapping searches of spendPower.
 const powerSteps = 4
 
@@ -570,9 +567,7 @@ func (c *coopt) spendPower(ctx context.Context, best *Design, keep func(*Design)
 		if l <= c.base*(1+1e-9) {
 			return // the multiplier's floor
 		}
-		for i, ld := range best.Layers {
-			c.warm[i] = ld.Mapping
-		}
+		c.warmFrom(best)
 		d, l2, err := c.evaluateWithBudget(ctx, best.Params, l, o.Starts)
 		if err != nil {
 			return
