@@ -86,6 +86,8 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 	levels := make([]levelLoops, L)
 	for i := range m.Levels {
 		lv := &m.Levels[i]
+		px, py := a.Fanout(i)
+		levels[i].physX, levels[i].physY = int64(px), int64(py)
 		for _, d := range mapping.Order(lv.Perm) {
 			if f := lv.Temporal[d]; f > 1 {
 				levels[i].temporal = append(levels[i].temporal, loop{dim: d, end: int64(f)})
@@ -113,6 +115,8 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 		fanout            float64
 		pfd               int64
 		repl              int64
+		links             float64 // words this level's fan-out moved over links
+		peer              float64 // reads and fills the parent's links cost this level
 	}
 	counts := make([][workload.NumDataSpaces]*DataSpaceStats, L)
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
@@ -122,8 +126,9 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 			t[i].size = n.size[n.bound[i]][ds]
 			t[i].repl = n.outside[n.bound[i]]
 			if n.master[f] {
-				t[i].ca = float64(n.groups[f][ds] * s.spat[f][ds])
-				t[i].weighted = float64(n.fanout[f] * s.spat[f][ds])
+				t[i].ca = float64(s.ca[f][ds])
+				t[i].weighted = float64(s.weighted[f][ds])
+				t[i].links = float64(s.links[f][ds])
 				t[i].fanout = float64(n.fanout[f])
 			} else {
 				t[i].ca = float64(s.acc[f][ds])
@@ -168,6 +173,10 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 				factor := t[i].ca * t[o].fanout / t[o].weighted
 				t[o].ca *= factor
 				t[o].weighted *= factor
+				// The children now read the parent directly: its links
+				// are moot. (This level's own links stay: they still
+				// cost its child reads and fills.)
+				t[o].links = 0
 			}
 			t[i].size, t[i].part, t[i].ca, t[i].pas = 0, 0, 0, 0
 		}
@@ -178,6 +187,13 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 			}
 			t[i].pas = 0
 			break
+		}
+		// Link transfers cost the receiving child level a read (by the
+		// sender) and a fill, spread over all its instances.
+		for i := L - 1; i > 0; i-- {
+			if t[i].links != 0 && t[i-1].repl > 0 {
+				t[i-1].peer += t[i].links / float64(t[i-1].repl)
+			}
 		}
 		rw := ds == workload.Outputs
 		for i := 0; i < L; i++ {
@@ -193,16 +209,16 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 					}
 				}
 				st.Updates = int64(math.Round(t[i].ca))
-				st.Reads = int64(math.Round(t[i].ca - float64(t[i].part)))
+				st.Reads = int64(math.Round(t[i].ca + t[i].peer - float64(t[i].part)))
 				st.TemporalReductions = st.Reads
 				if outermost {
-					st.Fills = int64(math.Round(t[i].pas))
+					st.Fills = int64(math.Round(t[i].pas + t[i].peer))
 				} else {
-					st.Fills = int64(math.Round(t[i].pas - float64(t[i].part)))
+					st.Fills = int64(math.Round(t[i].pas + t[i].peer - float64(t[i].part)))
 				}
 			} else {
-				st.Reads = int64(math.Round(t[i].ca))
-				st.Fills = int64(t[i].pas)
+				st.Reads = int64(math.Round(t[i].ca + t[i].peer))
+				st.Fills = int64(t[i].pas + t[i].peer)
 			}
 			counts[i][ds] = st
 		}

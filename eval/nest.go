@@ -68,7 +68,8 @@ type loop struct {
 	dim     workload.Dim
 	end     int64
 	spatial bool
-	level   int // storage level the loop belongs to
+	y       bool // a spatial loop on the Y axis (else X)
+	level   int  // storage level the loop belongs to
 }
 
 // nest is the loop nest of one mapping with everything the delta analysis
@@ -88,6 +89,9 @@ type nest struct {
 	bound    []int                           // per storage level: its boundary loop
 	first    []int                           // per storage level: its innermost loop the stats come from
 	coefs    coefs
+	// For a master: the width and height of the grid in which Timeloop looks
+	// for neighbours (max of the physical and the mapped fan-out per axis).
+	hsize, vsize []int64
 }
 
 // sim is the mutable state of one delta analysis run.
@@ -224,7 +228,7 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 			n.loops = append(n.loops, loop{dim: l.dim, end: l.end, spatial: true, level: i})
 		}
 		for _, l := range lv.spatialY {
-			n.loops = append(n.loops, loop{dim: l.dim, end: l.end, spatial: true, level: i})
+			n.loops = append(n.loops, loop{dim: l.dim, end: l.end, spatial: true, y: true, level: i})
 		}
 		added := false
 		for _, l := range lv.temporal {
@@ -245,6 +249,8 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 	n.outside = make([]int64, K)
 	n.fanout = make([]int64, K)
 	n.groups = make([][workload.NumDataSpaces]int64, K)
+	n.hsize = make([]int64, K)
+	n.vsize = make([]int64, K)
 	var cum [workload.NumDims]int64
 	for d := range cum {
 		cum[d] = 1
@@ -293,6 +299,17 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 			n.fanout[k] *= n.loops[i].end
 		}
 		n.groups[k] = n.translationGroups(j, k)
+		lx, ly := int64(1), int64(1)
+		for i := j; i <= k; i++ {
+			if n.loops[i].y {
+				ly *= n.loops[i].end
+			} else {
+				lx *= n.loops[i].end
+			}
+		}
+		lv := levels[n.loops[k].level]
+		n.hsize[k] = max(lx, lv.physX)
+		n.vsize[k] = max(ly, lv.physY)
 	}
 	n.first = make([]int, len(levels))
 	start := 0
@@ -366,6 +383,9 @@ func (n *nest) distinctInputOffsets(j, k int) int64 {
 // levelLoops lists one storage level's non-trivial loops, innermost first.
 type levelLoops struct {
 	temporal, spatialX, spatialY []loop
+	// physX, physY are the architecture's fan-out below the level on each
+	// axis (0 when unknown); they shape the neighbour grid of link transfers.
+	physX, physY int64
 }
 
 func (n *nest) run() *sim {
