@@ -67,3 +67,48 @@ func TestCopyFromReuse(t *testing.T) {
 		t.Error("CopyFrom(self) changed the mapping")
 	}
 }
+
+func TestParseFactorsSyntax(t *testing.T) {
+	cases := []struct {
+		in   string
+		want map[workload.Dim]int
+		bad  bool
+	}{
+		{in: "C4 M16 R1", want: map[workload.Dim]int{workload.C: 4, workload.M: 16, workload.R: 1}},
+		{in: "C=4 M=16", want: map[workload.Dim]int{workload.C: 4, workload.M: 16}},
+		{in: "R=1,S=1,P=7,Q=7", want: map[workload.Dim]int{workload.R: 1, workload.S: 1, workload.P: 7, workload.Q: 7}},
+		{in: "C = 4 ,M==2", want: map[workload.Dim]int{workload.C: 4, workload.M: 2}},
+		{in: "C4, M2 # a comment X9", want: map[workload.Dim]int{workload.C: 4, workload.M: 2}},
+		{in: "", want: map[workload.Dim]int{}},
+		{in: "C=4,2", bad: true},
+		{in: "X4", bad: true},
+		{in: "CM4", bad: true},
+		{in: "C=", bad: true},
+		{in: "C4 %", bad: true},
+	}
+	for _, c := range cases {
+		got, err := ParseFactors(c.in)
+		if c.bad {
+			if err == nil {
+				t.Errorf("%q: no error", c.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		m := map[workload.Dim]int{}
+		for _, f := range got {
+			m[f.Dim] = f.Value
+		}
+		if len(m) != len(c.want) {
+			t.Errorf("%q: got %v, want %v", c.in, m, c.want)
+		}
+		for d, v := range c.want {
+			if m[d] != v {
+				t.Errorf("%q: %s = %d, want %d", c.in, d, m[d], v)
+			}
+		}
+	}
+}

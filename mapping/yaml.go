@@ -146,32 +146,96 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// parseFactors reads "C4 M16 R1" or "C=4 M=16 R=1"; missing dimensions are 1.
+// Factor is one term of a Timeloop factors string: a dimension and its
+// factor (0 means "the whole remaining dimension" in constraints).
+type Factor struct {
+	Dim   workload.Dim
+	Value int
+}
+
+// ParseFactors reads a Timeloop factors string as timeloop-model v3.0.3 does:
+// terms "C4", "C=4" or "C = 4", separated by spaces and/or commas ("R=1,S=1",
+// as Timeloop's v0.4 front end writes them); a '#' starts a comment. A term
+// "C=4,2" (a residual, i.e. imperfect factorization) is refused, as are
+// unknown dimensions, negative or missing numbers and other characters.
+func ParseFactors(s string) ([]Factor, error) {
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		s = s[:i]
+	}
+	var out []Factor
+	isLetter := func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if isSpace(c) || c == ',' || c == ';' {
+			i++
+			continue
+		}
+		if !isLetter(c) {
+			return nil, fmt.Errorf("unexpected %q in factors %q", c, s)
+		}
+		j := i
+		for j < len(s) && isLetter(s[j]) {
+			j++
+		}
+		name := s[i:j]
+		for j < len(s) && isSpace(s[j]) {
+			j++
+		}
+		for j < len(s) && s[j] == '=' {
+			j++
+		}
+		for j < len(s) && isSpace(s[j]) {
+			j++
+		}
+		k := j
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		if k == j {
+			return nil, fmt.Errorf("bad factor for %q in %q", name, s)
+		}
+		d, ok := workload.ParseDim(name)
+		if !ok || len(name) != 1 {
+			return nil, fmt.Errorf("unknown dimension %q in factors %q", name, s)
+		}
+		v, err := strconv.Atoi(s[j:k])
+		if err != nil {
+			return nil, fmt.Errorf("bad factor for %s in %q", name, s)
+		}
+		// "C=4,2": a residual factor (imperfect factorization).
+		if k+1 < len(s) && s[k] == ',' && isDigit(s[k+1]) {
+			return nil, fmt.Errorf("factor %s in %q has a residual (imperfect factorization is not supported)", name, s)
+		}
+		out = append(out, Factor{d, v})
+		i = k
+	}
+	return out, nil
+}
+
+// parseFactors reads a mapping's factors (see ParseFactors); missing
+// dimensions are 1.
 func parseFactors(s string) ([workload.NumDims]int, error) {
 	var f [workload.NumDims]int
 	for d := range f {
 		f[d] = 1
 	}
+	terms, err := ParseFactors(s)
+	if err != nil {
+		return f, err
+	}
 	var seen [workload.NumDims]bool
-	for _, tok := range strings.Fields(s) {
-		name := strings.TrimRight(tok, "=0123456789")
-		num := strings.TrimPrefix(tok[len(name):], "=")
-		d, ok := workload.ParseDim(name)
-		if !ok || len(name) != 1 {
-			return f, fmt.Errorf("unknown dimension in %q", tok)
+	for _, t := range terms {
+		if t.Value <= 0 {
+			return f, fmt.Errorf("factor %s%d must be positive", t.Dim, t.Value)
 		}
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return f, fmt.Errorf("bad factor in %q", tok)
+		if seen[t.Dim] {
+			return f, fmt.Errorf("dimension %s given twice", t.Dim)
 		}
-		if v <= 0 {
-			return f, fmt.Errorf("factor in %q must be positive", tok)
-		}
-		if seen[d] {
-			return f, fmt.Errorf("dimension %s given twice", d)
-		}
-		seen[d] = true
-		f[d] = v
+		seen[t.Dim] = true
+		f[t.Dim] = t.Value
 	}
 	return f, nil
 }

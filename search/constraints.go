@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -131,23 +131,19 @@ func (c *Constraints) apply(a *arch.Arch, t constraintTarget) error {
 		if t.Type == "spatial" {
 			dst = &c.Spatial[li]
 		}
-		for _, tok := range strings.Fields(t.Factors) {
-			name := strings.TrimRight(tok, "=0123456789")
-			d, ok := workload.ParseDim(name)
-			if !ok || len(name) != 1 {
-				return fmt.Errorf("factors: unknown dimension in %q", tok)
-			}
-			v, err := strconv.Atoi(strings.TrimPrefix(tok[len(name):], "="))
-			if err != nil || v < 0 {
-				return fmt.Errorf("factors: bad factor in %q", tok)
-			}
+		terms, err := mapping.ParseFactors(t.Factors)
+		if err != nil {
+			return fmt.Errorf("factors: %w", err)
+		}
+		for _, f := range terms {
+			v := f.Value
 			if v == 0 {
 				v = -2 // all that remains
 			}
-			dst[d] = v
+			dst[f.Dim] = v
 		}
 		var perm []workload.Dim
-		for _, r := range strings.ReplaceAll(t.Permutation, " ", "") {
+		for _, r := range strings.NewReplacer(" ", "", ",", "", "\t", "").Replace(t.Permutation) {
 			d, ok := workload.ParseDim(string(r))
 			if !ok {
 				return fmt.Errorf("permutation: unknown dimension %q", string(r))
