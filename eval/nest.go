@@ -3,14 +3,15 @@ package eval
 import (
 	"slices"
 
+	"github.com/accelopt/accelopt/internal/deltas"
 	"github.com/accelopt/accelopt/workload"
 )
 
 // rank is the number of coordinates of a data-space point. Weights are
 // (G, M, C, R, S), Inputs (N, G, C, H, W), Outputs (N, G, M, Q, P).
-const rank = 5
+const rank = deltas.Rank
 
-type point [rank]int64
+type point = deltas.Point
 
 // box is an axis-aligned box of data-space points, hi exclusive.
 type box struct{ lo, hi point }
