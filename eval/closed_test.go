@@ -77,7 +77,7 @@ func TestClosedFormMatchesWalk(t *testing.T) {
 	for trial := 0; trial < 2000; trial++ {
 		l := shapes[trial%len(shapes)]
 		levels := randomLevels(rng, l, 2+rng.IntN(4))
-		n := buildNest(levels, coefs{int64(l.Wstride), int64(l.Hstride), int64(l.Wdilation), int64(l.Hdilation)})
+		n := buildNest(levels, coefs{WStride: int64(l.Wstride), HStride: int64(l.Hstride), WDil: int64(l.Wdilation), HDil: int64(l.Hdilation)})
 		want := n.run()
 		got := n.analyse()
 		if got.computes != want.computes {

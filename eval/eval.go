@@ -31,6 +31,11 @@ type DataSpaceStats struct {
 	EnergyPJ           float64 `json:"energy_pJ"`
 	PartitionSize      int64   `json:"partition_size"`
 	TemporalReductions int64   `json:"temporal_reductions_per_instance"`
+	// LinkTransfers are the words this level's children passed to their
+	// neighbours over inter-PE links instead of reading them from this level
+	// (Timeloop's network "Link transfers"; the receiving child level pays
+	// a read and a fill per word, spread over its instances).
+	LinkTransfers int64 `json:"link_transfers,omitempty"`
 }
 
 // LevelStats are one storage level's results.
@@ -103,7 +108,7 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 			}
 		}
 	}
-	c := coefs{int64(l.Wstride), int64(l.Hstride), int64(l.Wdilation), int64(l.Hdilation)}
+	c := coefs{WStride: int64(l.Wstride), HStride: int64(l.Hstride), WDil: int64(l.Wdilation), HDil: int64(l.Hdilation)}
 	n := buildNest(levels, c)
 	s := n.analyse()
 
@@ -200,7 +205,8 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 			if !keep(i) || t[i].size == 0 {
 				continue
 			}
-			st := &DataSpaceStats{UtilizedInstances: t[i].repl, TileSize: t[i].size, PartitionSize: t[i].part}
+			st := &DataSpaceStats{UtilizedInstances: t[i].repl, TileSize: t[i].size, PartitionSize: t[i].part,
+				LinkTransfers: int64(t[i].links)}
 			if rw {
 				outermost := true
 				for o := i + 1; o < L; o++ {

@@ -47,21 +47,12 @@ func overlap(a, b box) int64 {
 }
 
 // coefs holds the layer's strides and dilations for the Inputs projection.
-type coefs struct{ wstride, hstride, wdil, hdil int64 }
+type coefs = deltas.Coefs
 
 // project maps an operation-space point (indexed by workload.Dim) to a point
 // of data space ds.
 func project(ds workload.DataSpace, p *[workload.NumDims]int64, c coefs) point {
-	switch ds {
-	case workload.Weights:
-		return point{p[workload.G], p[workload.M], p[workload.C], p[workload.R], p[workload.S]}
-	case workload.Inputs:
-		return point{p[workload.N], p[workload.G], p[workload.C],
-			c.hdil*p[workload.S] + c.hstride*p[workload.Q],
-			c.wdil*p[workload.R] + c.wstride*p[workload.P]}
-	default:
-		return point{p[workload.N], p[workload.G], p[workload.M], p[workload.Q], p[workload.P]}
-	}
+	return deltas.Project(int(ds), p, c)
 }
 
 // loop is one loop of the flattened nest, innermost first.

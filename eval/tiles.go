@@ -16,7 +16,7 @@ func TileSizes(l workload.Layer, m *mapping.Mapping) [][workload.NumDataSpaces]i
 	for d := range ext {
 		ext[d] = 1
 	}
-	c := coefs{int64(l.Wstride), int64(l.Hstride), int64(l.Wdilation), int64(l.Hdilation)}
+	c := coefs{WStride: int64(l.Wstride), HStride: int64(l.Hstride), WDil: int64(l.Wdilation), HDil: int64(l.Hdilation)}
 	for i := range m.Levels {
 		lv := &m.Levels[i]
 		for d := range ext {

@@ -31,6 +31,10 @@ type Batch struct {
 	// Perm holds each level's temporal loop order, innermost first, as a
 	// full permutation of the 8 dimensions, [b][level][pos] (B*L*8).
 	Perm []uint8
+	// SPerm holds each level's spatial loop order, innermost first, as a
+	// full permutation (B*L*8): with XMask it numbers the fan-out's
+	// elements as Timeloop does (inter-PE link transfers depend on it).
+	SPerm []uint8
 	// XMask has bit d set when the spatial factor of dim d at the level is
 	// on the X axis of its fan-out (B*L).
 	XMask []uint8
@@ -47,6 +51,7 @@ func NewBatch(t *Template, n int) *Batch {
 		S:      make([]float64, n*L*nd),
 		HW:     make([]float64, n*NumHW(L)),
 		Perm:   make([]uint8, n*L*nd),
+		SPerm:  make([]uint8, n*L*nd),
 		XMask:  make([]uint8, n*L),
 		Keep:   make([]uint8, n*L),
 	}
@@ -59,7 +64,7 @@ func (b *Batch) Prefix(n int) *Batch {
 	L := b.L
 	nh := NumHW(L)
 	return &Batch{L: L, B: n, Stride: b.Stride[:n*4], T: b.T[:n*L*nd], S: b.S[:n*L*nd],
-		HW: b.HW[:n*nh], Perm: b.Perm[:n*L*nd], XMask: b.XMask[:n*L], Keep: b.Keep[:n*L]}
+		HW: b.HW[:n*nh], Perm: b.Perm[:n*L*nd], SPerm: b.SPerm[:n*L*nd], XMask: b.XMask[:n*L], Keep: b.Keep[:n*L]}
 }
 
 // Set stores candidate i: layer l mapped by m on hardware vector hw.
@@ -89,8 +94,8 @@ func (b *Batch) Set(i int, l workload.Layer, m *mapping.Mapping, hw []float64) e
 			s[d] = float64(max(ml.Spatial[d], 1))
 		}
 		orderBytes((*[nd]uint8)(b.Perm[o:o+nd]), ml.Perm)
-		var sperm [nd]uint8
-		orderBytes(&sperm, ml.SpatialPerm)
+		sperm := (*[nd]uint8)(b.SPerm[o : o+nd])
+		orderBytes(sperm, ml.SpatialPerm)
 		var xm uint8
 		for k := 0; k < min(ml.Split, nd); k++ {
 			xm |= 1 << (sperm[k] & 7)
@@ -170,6 +175,7 @@ func (b *Batch) CopyCandidate(i int, src *Batch, j int) {
 	copy(b.T[i*n:(i+1)*n], src.T[j*n:(j+1)*n])
 	copy(b.S[i*n:(i+1)*n], src.S[j*n:(j+1)*n])
 	copy(b.Perm[i*n:(i+1)*n], src.Perm[j*n:(j+1)*n])
+	copy(b.SPerm[i*n:(i+1)*n], src.SPerm[j*n:(j+1)*n])
 	h := NumHW(L)
 	copy(b.HW[i*h:(i+1)*h], src.HW[j*h:(j+1)*h])
 	copy(b.XMask[i*L:(i+1)*L], src.XMask[j*L:(j+1)*L])

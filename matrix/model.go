@@ -209,6 +209,7 @@ type work struct {
 	// current candidate views
 	T, S, hw []float64
 	perm     []uint8
+	sperm    []uint8
 	keep     []uint8
 	xmask    []uint8
 	ws, hs   float64
@@ -269,6 +270,7 @@ type work struct {
 	gHW    []float64           // hardware adjoints: a view of the result's gradient
 	gGrp   [maxL * nds]float64 // [l][ds] log-adjoint of groups
 	wIdx   [maxL * nd]int
+	lk     linkScratch // inter-PE link transfers (Exact mode)
 	hIdx   [maxL * nd]int
 	wV     [maxL * nd]float64
 	hV     [maxL * nd]float64
@@ -302,6 +304,7 @@ func (w *work) run(b *Batch, opt Options, r *Result, lo, hi int) {
 		w.T = b.T[i*L*nd : (i+1)*L*nd]
 		w.S = b.S[i*L*nd : (i+1)*L*nd]
 		w.perm = b.Perm[i*L*nd : (i+1)*L*nd]
+		w.sperm = b.SPerm[i*L*nd : (i+1)*L*nd]
 		w.hw = b.HW[i*nh : (i+1)*nh]
 		w.keep = b.Keep[i*L : (i+1)*L]
 		w.xmask = b.XMask[i*L : (i+1)*L]
@@ -438,6 +441,11 @@ func (w *work) after(l, k int) float64 {
 
 // forward computes everything of the current candidate.
 func (w *work) forward(mode Mode) {
+	if mode == Relaxed {
+		w.linkKappa()
+	} else if !w.lk.snap {
+		w.lk.kappaOn = false
+	}
 	L := w.L
 	T, S := w.T[:L*nd], w.S[:L*nd]
 	ext := w.ext[:L*nd]
@@ -570,6 +578,21 @@ func (w *work) forward(mode Mode) {
 			prevF, src, g = F, l, 1
 		}
 	}
+	if mode == Exact {
+		w.links()
+		if w.lk.snap {
+			copy(w.lk.rR[:L*nds], cR)
+			copy(w.lk.rF[:L*nds], cF)
+			copy(w.lk.rU[:L*nds], cU)
+		}
+		for ds := 0; ds < nds; ds++ {
+			if w.lk.any[ds] {
+				w.countsWithLinks(ds)
+			}
+		}
+	} else if w.lk.kappaOn {
+		w.applyKappa()
+	}
 	// energy, bandwidth, area
 	energy := 0.0
 	area := w.t.macArea * w.macInst
@@ -577,11 +600,13 @@ func (w *work) forward(mode Mode) {
 	terms := w.terms[:]
 	terms[nt] = eab[0]
 	nt++
+	exactCycles := eab[0]
 	for l := 0; l < L; l++ {
 		tl := &levels[l]
 		c := (*[8]float64)(w.cost[l*8:])
 		area += c[3] * w.inst[l]
 		e, rd, wr := 0.0, 0.0, 0.0
+		rdem, wdem := 0.0, 0.0 // Exact: demand in words/cycle summed as timeloop-model does
 		kl := keep[l]
 		for ds := 0; ds < nds; ds++ {
 			k := l*nds + ds
@@ -596,6 +621,28 @@ func (w *work) forward(mode Mode) {
 			}
 			rd += R
 			wr += F + U
+			if mode == Exact {
+				rdem += R / eab[0]
+				wdem += (F + U) / eab[0]
+			}
+		}
+		if mode == Exact {
+			// Timeloop's cycles: ceil(compute / slowdown), the slowdown
+			// computed from per-data-space demands in floating point (its
+			// rounding decides ties of the ceil).
+			slow := 1.0
+			if tl.rbw > 0 && tl.rbw < rdem {
+				slow = math.Min(slow, tl.rbw/rdem)
+			}
+			if tl.wbw > 0 && tl.wbw < wdem {
+				slow = math.Min(slow, tl.wbw/wdem)
+			}
+			if tl.sbw > 0 && tl.sbw < rdem+wdem {
+				slow = math.Min(slow, tl.sbw/(rdem+wdem))
+			}
+			if c := math.Ceil(eab[0] / slow); c > exactCycles {
+				exactCycles = c
+			}
 		}
 		w.levE[l] = e
 		energy += e * rab[l+1]
@@ -616,13 +663,7 @@ func (w *work) forward(mode Mode) {
 	w.energy, w.area = energy, area
 	terms = terms[:nt]
 	if mode == Exact {
-		c := 0.0
-		for _, x := range terms {
-			if v := math.Ceil(x - 1e-9); v > c {
-				c = v
-			}
-		}
-		w.cycles = c
+		w.cycles = exactCycles
 		return
 	}
 	m := 0.0
@@ -999,6 +1040,11 @@ func (w *work) backward(grad []float64, power float64) {
 				continue
 			}
 			gR, gF, gU := gR0, gF0, gU0
+			if w.lk.kappaOn {
+				// Link transfers scale the counts by constants of the
+				// current piece (see linkKappa).
+				gR, gF, gU = gR*w.lk.kR[k], gF*w.lk.kF[k], gU*w.lk.kU[k]
+			}
 			dh += w.cR[k]*c[4] + w.cF[k]*c[5] + w.cU[k]*c[6]
 			// counts -> ca, fills, part
 			if ds == sO {

@@ -121,8 +121,10 @@ func randomMapping(rng *rand.Rand, tp *Template, l workload.Layer, hw []float64)
 	for i := range m.Levels {
 		ml := &m.Levels[i]
 		rng.Shuffle(len(ml.Perm), func(a, b int) { ml.Perm[a], ml.Perm[b] = ml.Perm[b], ml.Perm[a] })
+		// Random spatial orders: they number the fan-out's elements, which
+		// inter-PE link transfers depend on.
 		var xs, ys []workload.Dim
-		for d := 0; d < nd; d++ {
+		for _, d := range rng.Perm(nd) {
 			if axes[i][d] == 1 {
 				xs = append(xs, workload.Dim(d))
 			} else {
@@ -219,7 +221,7 @@ func TestRandomDesigns(t *testing.T) {
 		}
 		L := tp.Levels()
 		var errsC, errsE []float64
-		bad := 0
+		bad, linked := 0, 0
 		for i := 0; i < n; i++ {
 			a, err := tp.Arch(b.HW[i*NumHW(L) : (i+1)*NumHW(L)])
 			if err != nil {
@@ -229,10 +231,13 @@ func TestRandomDesigns(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s design %d (%s): exact evaluator: %v", tp.Name, i, ls[i].Name, err)
 			}
+			if hasLinks(x) {
+				linked++
+			}
 			ce, ee := rel(r.Cycles[i], float64(x.Cycles)), rel(r.Energy[i], x.EnergyPJ)
 			errsC = append(errsC, ce)
 			errsE = append(errsE, ee)
-			if (ce > 0.005 || ee > 0.005) && bad < 5 {
+			if (ce > 1e-5 || ee > 1e-9) && bad < 5 {
 				bad++
 				t.Logf("%s design %d (%s): cycles %.0f vs %d, energy %.1f vs %.1f", tp.Name, i, ls[i].Name, r.Cycles[i], x.Cycles, r.Energy[i], x.EnergyPJ)
 			}
@@ -242,16 +247,34 @@ func TestRandomDesigns(t *testing.T) {
 		}
 		mc, xc := meanMax(errsC)
 		me, xe := meanMax(errsE)
-		t.Logf("%s: %d random legal designs: cycles rel. error mean %.3g max %.3g; energy mean %.3g max %.3g", tp.Name, n, mc, xc, me, xe)
+		t.Logf("%s: %d random legal designs (%d with link transfers): cycles rel. error mean %.3g max %.3g; energy mean %.3g max %.3g",
+			tp.Name, n, linked, mc, xc, me, xe)
 		all = append(all, errsC...)
 		all = append(all, errsE...)
-		if mc > 0.005 || me > 0.005 || xc > 0.02 || xe > 0.02 {
-			t.Errorf("%s: agreement outside 0.5%% mean / 2%% max", tp.Name)
+		// Cycles may differ by Timeloop's floating-point rounding of the
+		// bandwidth demand before its ceil (one cycle in ~1e5).
+		if xc > 1e-5 || xe > 1e-9 {
+			t.Errorf("%s: Exact mode differs from the exact evaluator (cycles max %.3g, energy max %.3g)", tp.Name, xc, xe)
+		}
+		if linked == 0 {
+			t.Errorf("%s: no design used link transfers; the test does not cover them", tp.Name)
 		}
 	}
 	sort.Float64s(all)
 	m, x := meanMax(all)
 	t.Logf("all: mean %.3g max %.3g over %d numbers", m, x, len(all))
+}
+
+// hasLinks reports whether an evaluation used inter-PE link transfers.
+func hasLinks(r *eval.Result) bool {
+	for _, l := range r.Levels {
+		for _, st := range l.DataSpaces {
+			if st.LinkTransfers != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func meanMax(v []float64) (mean, mx float64) {

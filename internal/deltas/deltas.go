@@ -189,3 +189,22 @@ func Overlap(ext, t Point) int64 {
 	}
 	return v
 }
+
+// Coefs are a layer's strides and dilations (the Inputs projection).
+type Coefs struct{ WStride, HStride, WDil, HDil int64 }
+
+// Project maps an operation-space point (indexed by workload.Dim: C, M, R,
+// S, N, P, Q, G) to a point of data space ds (0 Weights, 1 Inputs, 2
+// Outputs): Weights (G, M, C, R, S), Inputs (N, G, C, Hdil*S + Hstride*Q,
+// Wdil*R + Wstride*P), Outputs (N, G, M, Q, P).
+func Project(ds int, p *[8]int64, c Coefs) Point {
+	const C, M, R, S, N, P, Q, G = 0, 1, 2, 3, 4, 5, 6, 7
+	switch ds {
+	case 0:
+		return Point{p[G], p[M], p[C], p[R], p[S]}
+	case 1:
+		return Point{p[N], p[G], p[C], c.HDil*p[S] + c.HStride*p[Q], c.WDil*p[R] + c.WStride*p[P]}
+	default:
+		return Point{p[N], p[G], p[M], p[Q], p[P]}
+	}
+}
