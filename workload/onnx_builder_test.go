@@ -113,3 +113,12 @@ func seedModels(t testing.TB) map[string][]byte {
 			node("Conv", "c", []string{"x", "w"}, []string{"y"}).bytes(t),
 	}
 }
+
+// proto builds the node.
+func (n *onnxNode) proto() *onnx.NodeProto {
+	p := &onnx.NodeProto{OpType: n.op, Name: n.name, Input: n.ins, Output: n.outs}
+	for _, a := range n.attrs {
+		p.Attribute = append(p.Attribute, a.(*onnx.AttributeProto))
+	}
+	return p
+}
