@@ -31,7 +31,7 @@ func newOptimizeCmd() *cobra.Command {
 		netSpec, template, objective, out string
 		archPath, ertPath, artPath        string
 		problemPath                       string
-		constraintPaths                   []string
+		constraintPaths, inputShapes      []string
 		maxPower, maxArea, maxLatency     float64
 		seed                              uint64
 		starts, rounds, batch             int
@@ -73,19 +73,18 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 				if cmd.Flags().Changed("network") {
 					return usageError{fmt.Errorf("optimize: give --network or --problem, not both")}
 				}
+				if len(inputShapes) > 0 {
+					return usageError{fmt.Errorf("optimize: --input-shape applies only to ONNX models, not to --problem")}
+				}
 				l, err := workload.ReadTimeloopProblem(problemPath)
 				if err != nil {
 					return usageError{err}
 				}
 				net = workload.Network{Name: l.Name, Layers: []workload.Layer{l}}
 			} else {
-				net, err = workload.LoadNetwork(netSpec, workload.LoadOptions{Batch: batch})
-				if err != nil {
-					return usageError{fmt.Errorf("--network %s: %w", netSpec, err)}
+				if net, err = loadNetworkFlag(cmd, netSpec, batch, inputShapes); err != nil {
+					return err
 				}
-			}
-			if len(net.Layers) == 0 {
-				return usageError{fmt.Errorf("--network %s: no layers", netSpec)}
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
@@ -189,6 +188,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
 	f.DurationVar(&timeBudget, "time", 0, "co-optimization: keep searching (hardware escapes and kicks) until this wall time, e.g. 30s (0: stop at a local optimum); results then depend on the machine's speed")
 	f.IntVar(&batch, "batch", 1, "batch size")
+	f.StringArrayVar(&inputShapes, "input-shape", nil, inputShapeUsage)
 	f.IntVar(&nlpStarts, "nlp-starts", 8, "starts of the relaxed (NLP) first stage (0: skip it)")
 	f.IntVar(&nlpIters, "nlp-iters", 300, "gradient steps of the relaxed first stage")
 	f.StringVar(&out, "out", "out", "output folder")
