@@ -102,7 +102,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 					return usageError{err}
 				}
 				var cons *search.Constraints
-				if len(constraintPaths) > 0 {
+				if len(constraintPaths) > 0 || len(a.Constraints) > 0 {
 					if cons, err = search.ReadConstraints(a, constraintPaths...); err != nil {
 						return usageError{err}
 					}
