@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/accelopt/accelopt/workload"
 )
 
 // ConstraintTarget is one Timeloop mapping constraint in the v0.3
@@ -453,4 +455,111 @@ func stringItems(n *yaml.Node) ([]string, error) {
 		return out, nil
 	}
 	return nil, errors.New("want a list of names or factors")
+}
+
+// MarshalTimeloopV04 renders the architecture as a Timeloop v0.4
+// architecture: a top !Container (with the technology) and one !Component per
+// level, outermost first, then the MAC. Each component's spatial block is its
+// fan-out from the level above (meshX and meshY ratios), and a level whose
+// data spaces the architecture fixes (Level.Keeps) gets a dataspace
+// constraint. Component names are those of MarshalTimeloop, so its ERT and
+// ART price this file too.
+func (a *Arch) MarshalTimeloopV04() ([]byte, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	if err := a.checkWritable(); err != nil {
+		return nil, err
+	}
+	top := []any{"name", str(topName(a.Name))}
+	if a.Tech != "" {
+		top = append(top, "attributes", mapping("technology", str(a.Tech)))
+	}
+	c := mapping(top...)
+	c.Tag = "!Container"
+	nodes := []*yaml.Node{c}
+	px, py := 1, 1
+	spatial := func(name string, mx, my, n int) (*yaml.Node, error) {
+		if mx <= 0 || my <= 0 || mx*my != n {
+			mx, my = n, 1
+		}
+		if mx%px != 0 || my%py != 0 {
+			return nil, fmt.Errorf("architecture %q: %s: mesh %dx%d is not a multiple of the %dx%d above it", a.Name, name, mx, my, px, py)
+		}
+		fx, fy := mx/px, my/py
+		px, py = mx, my
+		if fx*fy == 1 {
+			return nil, nil
+		}
+		return mapping("meshX", integer(int64(fx)), "meshY", integer(int64(fy))), nil
+	}
+	for i := len(a.Levels) - 1; i >= 0; i-- {
+		l := a.Levels[i]
+		cluster := max(l.ClusterSize, 1)
+		kv := []any{"datawidth", integer(int64(l.WordBits)), "width", integer(int64(l.WordBits) * int64(l.BlockSize) * int64(cluster))}
+		switch {
+		case l.Size == 0:
+		case l.Size%int64(l.BlockSize) == 0:
+			kv = append(kv, "depth", integer(l.Size/int64(l.BlockSize)))
+		default:
+			kv = append(kv, "entries", integer(l.Size))
+		}
+		if cluster > 1 {
+			kv = append(kv, "cluster_size", integer(int64(cluster)))
+		}
+		if l.MultipleBuffering > 0 && l.MultipleBuffering != 1 {
+			kv = append(kv, "multiple_buffering", flt(l.MultipleBuffering))
+		}
+		for _, b := range []struct {
+			key string
+			v   float64
+		}{{"read_bandwidth", l.ReadBandwidth}, {"write_bandwidth", l.WriteBandwidth}, {"shared_bandwidth", l.SharedBandwidth}} {
+			if b.v > 0 {
+				kv = append(kv, b.key, flt(b.v))
+			}
+		}
+		node := []any{"name", str(l.Name), "class", str(l.Class)}
+		sp, err := spatial(l.Name, l.MeshX, l.MeshY, l.Instances)
+		if err != nil {
+			return nil, err
+		}
+		if sp != nil {
+			node = append(node, "spatial", sp)
+		}
+		node = append(node, "attributes", mapping(kv...))
+		if l.Keeps != nil {
+			var keep, bypass []*yaml.Node
+			for ds, k := range *l.Keeps {
+				if k {
+					keep = append(keep, str(workload.DataSpaceNames[ds]))
+				} else {
+					bypass = append(bypass, str(workload.DataSpaceNames[ds]))
+				}
+			}
+			node = append(node, "constraints", mapping("dataspace", mapping("keep", flow(seq(keep...)), "bypass", flow(seq(bypass...)))))
+		}
+		n := mapping(node...)
+		n.Tag = "!Component"
+		nodes = append(nodes, n)
+	}
+	node := []any{"name", str(a.MAC.Name), "class", str(a.MAC.Class)}
+	sp, err := spatial(a.MAC.Name, a.MAC.MeshX, a.MAC.MeshY, a.MAC.Instances)
+	if err != nil {
+		return nil, err
+	}
+	if sp != nil {
+		node = append(node, "spatial", sp)
+	}
+	node = append(node, "attributes", mapping("datawidth", integer(int64(a.MAC.WordBits))))
+	m := mapping(node...)
+	m.Tag = "!Component"
+	nodes = append(nodes, m)
+	doc := mapping("architecture", mapping("version", flt(0.4), "nodes", seq(nodes...)))
+	doc.HeadComment = "accelopt architecture " + strconv.Quote(a.Name) + " (Timeloop v0.4; priced by the v0.3 ERT.yaml and ART.yaml beside it)"
+	return encode(doc)
+}
+
+func flow(n *yaml.Node) *yaml.Node {
+	n.Style = yaml.FlowStyle
+	return n
 }

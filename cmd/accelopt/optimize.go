@@ -30,7 +30,7 @@ func newOptimizeCmd() *cobra.Command {
 	var (
 		netSpec, template, objective, out string
 		archPath, ertPath, artPath        string
-		problemPath                       string
+		problemPath, tlFormat             string
 		constraintPaths, inputShapes      []string
 		maxPower, maxArea, maxLatency     float64
 		seed                              uint64
@@ -60,6 +60,9 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 			outFormat, formatErr := format.get()
 			if formatErr != nil {
 				return formatErr
+			}
+			if tlFormat != "v0.3" && tlFormat != "v0.4" {
+				return usageError{fmt.Errorf("--timeloop-format %q: want v0.3 or v0.4", tlFormat)}
 			}
 			stderr := cmd.ErrOrStderr()
 			logf := func(format string, a ...any) {
@@ -153,6 +156,11 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 			if err := report.Write(out, r, d); err != nil {
 				return err
 			}
+			if tlFormat == "v0.4" {
+				if err := writeTimeloopV04(out, r, d); err != nil {
+					return err
+				}
+			}
 			switch outFormat {
 			case formatJSON:
 				err = report.WriteJSON(cmd.OutOrStdout(), r)
@@ -196,8 +204,36 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.StringVar(&ertPath, "ert", "", "mapping-only mode: ERT YAML")
 	f.StringVar(&artPath, "art", "", "mapping-only mode: ART YAML")
 	f.StringArrayVar(&constraintPaths, "constraints", nil, "mapping-only mode: Timeloop architecture/mapspace constraints YAML (repeatable)")
+	f.StringVar(&tlFormat, "timeloop-format", "v0.3", "v0.4 also writes the architecture and problems as Timeloop v0.4 files in OUT/timeloop/v0.4/ (v0.3 files are always written)")
 	f.BoolVar(&quiet, "quiet", false, "no progress on stderr")
 	f.BoolVar(&reportHTML, "report", false, "also write report.html in --out (see accelopt report)")
 	format = registerFormat(cmd, false)
 	return cmd
+}
+
+// writeTimeloopV04 writes the design's architecture and every layer's problem
+// as Timeloop v0.4 files into DIR/timeloop/v0.4/; the ERT, ART and mappings
+// in DIR/timeloop/ serve both forms.
+func writeTimeloopV04(dir string, r *report.Result, d *search.Design) error {
+	v4 := filepath.Join(dir, "timeloop", "v0.4")
+	if err := os.MkdirAll(v4, 0o755); err != nil {
+		return fmt.Errorf("write timeloop v0.4: %w", err)
+	}
+	a, err := d.Arch.MarshalTimeloopV04()
+	if err != nil {
+		return fmt.Errorf("write timeloop v0.4: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(v4, arch.TimeloopArchFile), a, 0o644); err != nil {
+		return fmt.Errorf("write timeloop v0.4: %w", err)
+	}
+	for i, l := range r.Layers {
+		if i >= len(d.Layers) {
+			break
+		}
+		p := filepath.Join(v4, filepath.Base(l.ProblemFile))
+		if err := os.WriteFile(p, workload.WriteTimeloopProblemV04(d.Layers[i].Layer), 0o644); err != nil {
+			return fmt.Errorf("write timeloop v0.4: %w", err)
+		}
+	}
+	return nil
 }
