@@ -200,7 +200,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.IntVar(&nlpStarts, "nlp-starts", 8, "starts of the relaxed (NLP) first stage (0: skip it)")
 	f.IntVar(&nlpIters, "nlp-iters", 300, "gradient steps of the relaxed first stage")
 	f.StringVar(&out, "out", "out", "output folder")
-	f.StringVar(&archPath, "arch", "", "mapping-only mode: Timeloop v0.3 architecture YAML (fixed hardware)")
+	f.StringVar(&archPath, "arch", "", "mapping-only mode: Timeloop v0.3 or v0.4 architecture YAML (fixed hardware; v0.4 node constraints apply)")
 	f.StringVar(&ertPath, "ert", "", "mapping-only mode: ERT YAML")
 	f.StringVar(&artPath, "art", "", "mapping-only mode: ART YAML")
 	f.StringArrayVar(&constraintPaths, "constraints", nil, "mapping-only mode: Timeloop architecture/mapspace constraints YAML (repeatable)")
