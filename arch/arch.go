@@ -71,6 +71,11 @@ type Arch struct {
 	MAC      Compute
 	ClockGHz float64 // clock frequency; 0 means unknown (1 GHz is assumed for power)
 	Tech     string  // technology label, e.g. "45nm"
+	// Constraints are the mapping constraints a Timeloop v0.4 architecture
+	// writes on its nodes (nil for other sources); mapping-only search
+	// applies them as it applies --constraints files.
+	Constraints []ConstraintTarget
+	v04         bool // read from a Timeloop v0.4 file
 }
 
 // Fanout returns the spatial fan-out below storage level i: how many instances

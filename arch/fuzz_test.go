@@ -7,6 +7,11 @@ import "testing"
 
 func FuzzParseTimeloopArch(f *testing.F) {
 	f.Add([]byte("architecture:\n  version: 0.3\n  subtree:\n  - name: s\n    local:\n    - name: DRAM\n      class: DRAM\n    - name: mac\n      class: intmac\n"))
+	f.Add([]byte("architecture:\n  version: 0.4\n  nodes:\n  - !Container\n    name: s\n    spatial: {meshX: 2}\n" +
+		"    constraints: {spatial: {split: 1, permutation: [C, M]}}\n  - !Component\n    name: buf\n    class: SRAM\n" +
+		"    attributes: {depth: 8, width: 16, datawidth: 16}\n    constraints: {dataspace: {keep: [Inputs]}, temporal: {factors: N=1}}\n" +
+		"  - !Parallel\n    nodes:\n    - !Component {name: r, class: regfile, spatial: {meshY: 2}, attributes: {depth: 1, width: 8, datawidth: 8}}\n" +
+		"  - !Component\n    name: mac\n    class: intmac\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ParseTimeloopArch(data)
 		if err == nil {

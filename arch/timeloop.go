@@ -25,16 +25,31 @@ func ReadTimeloop(archPath, ertPath, artPath string) (*Arch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arch %s: %w", archPath, err)
 	}
+	for i := range a.Constraints {
+		a.Constraints[i].Where = "arch " + archPath + ": " + a.Constraints[i].Where
+	}
+	var ert EnergyTable
 	if ertPath != "" {
 		d, err := os.ReadFile(ertPath)
 		if err != nil {
 			return nil, fmt.Errorf("ERT %s: %w", ertPath, err)
 		}
-		ert, err := ParseERT(d)
-		if err != nil {
+		if ert, err = ParseERT(d); err != nil {
 			return nil, fmt.Errorf("ERT %s: %w", ertPath, err)
 		}
 		a.ApplyERT(ert)
+	}
+	if a.v04 {
+		// Accelergy expands compound components into ERT rows; accelopt
+		// does not, so every priced component needs its row.
+		for _, l := range a.Levels {
+			if _, ok := ert[l.Name]; !ok && !isDummy(l) {
+				return nil, fmt.Errorf("arch %s: node %s (class %s): no ERT entry; accelopt does not expand compound components, give Accelergy's ERT with --ert", archPath, l.Name, l.Class)
+			}
+		}
+		if _, ok := ert[a.MAC.Name]; !ok {
+			return nil, fmt.Errorf("arch %s: node %s (class %s): no ERT entry; accelopt does not expand compound components, give Accelergy's ERT with --ert", archPath, a.MAC.Name, a.MAC.Class)
+		}
 	}
 	if artPath != "" {
 		d, err := os.ReadFile(artPath)
@@ -111,9 +126,36 @@ type component struct {
 	path      string
 }
 
-// ParseTimeloopArch parses a Timeloop v0.3 architecture document (without
-// energies or areas; see ApplyERT and ApplyART).
+// isDummy reports a storage level that holds nothing and costs nothing: the
+// level a v0.4 spatial container becomes.
+func isDummy(l Level) bool {
+	return strings.Contains(l.Class, "dummy") && l.Keeps != nil && *l.Keeps == [3]bool{}
+}
+
+// ParseTimeloopArch parses a Timeloop architecture document (without
+// energies or areas; see ApplyERT and ApplyART): v0.3 (subtree/local), or
+// v0.4 (version: 0.4 with a nodes list; see parseTimeloopV04).
 func ParseTimeloopArch(data []byte) (*Arch, error) {
+	if err := checkJinja(data); err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %s", firstLine(err))
+	}
+	if len(root.Content) == 1 {
+		if top := mapValue(root.Content[0], "architecture"); top != nil && mapValue(top, "nodes") != nil {
+			if v := mapValue(top, "version"); v == nil || strings.Trim(v.Value, `"' `) != "0.4" {
+				return nil, errors.New("field architecture.version: a nodes list needs version: 0.4")
+			}
+			a, err := parseTimeloopV04(top)
+			if err != nil {
+				return nil, err
+			}
+			a.v04 = true
+			return a, nil
+		}
+	}
 	var doc map[string]any
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("not valid YAML: %s", firstLine(err))

@@ -38,7 +38,9 @@ type constraintDoc struct {
 // architecture a and merges them: keep/bypass per level, fixed factors
 // ("C=4"; 1 pins a dimension off a level, 0 puts all of what remains of it
 // there), loop orders (listed dimensions innermost first, the rest outside
-// them) and spatial splits (which dimensions go on X and which on Y).
+// them) and spatial splits (which dimensions go on X and which on Y). The
+// constraints a Timeloop v0.4 architecture carries on its nodes
+// (a.Constraints) apply first, then the files in order.
 func ReadConstraints(a *arch.Arch, paths ...string) (*Constraints, error) {
 	L := len(a.Levels)
 	c := &Constraints{
@@ -52,6 +54,13 @@ func ReadConstraints(a *arch.Arch, paths ...string) (*Constraints, error) {
 		for d := range c.Temporal[i] {
 			c.Temporal[i][d] = -1
 			c.Spatial[i][d] = -1
+		}
+	}
+	for _, t := range a.Constraints {
+		ct := constraintTarget{Target: t.Target, Type: t.Type, Factors: t.Factors, Permutation: t.Permutation,
+			Split: t.Split, Keep: t.Keep, Bypass: t.Bypass}
+		if err := c.apply(a, ct); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Where, err)
 		}
 	}
 	for _, path := range paths {

@@ -33,17 +33,20 @@ import (
 // product, and each combination is one job.
 type Spec struct {
 	// Path is the spec file; relative network paths are read from its folder.
-	Path       string
-	Networks   []string // zoo names or network files
-	Templates  []string
-	Objectives []string
-	PowerW     []float64 // power budgets in W; 0 means none
-	AreaMM2    []float64 // area budgets in mm^2; 0 means none
-	LatencyMs  []float64 // latency budgets in ms; 0 means none
-	Seeds      []uint64
-	Batch      int // batch size applied to every network (0: the network's own)
-	Starts     int // local-search starts per layer (0: the optimizer's default)
-	Rounds     int // hardware search rounds (0: the optimizer's default)
+	Path     string
+	Networks []string // zoo names or network files
+	// InputShapes holds, per entry of Networks, the input shapes of an ONNX
+	// model (what --input-shape gives elsewhere); nil for none.
+	InputShapes [][]workload.InputShape
+	Templates   []string
+	Objectives  []string
+	PowerW      []float64 // power budgets in W; 0 means none
+	AreaMM2     []float64 // area budgets in mm^2; 0 means none
+	LatencyMs   []float64 // latency budgets in ms; 0 means none
+	Seeds       []uint64
+	Batch       int // batch size applied to every network (0: the network's own)
+	Starts      int // local-search starts per layer (0: the optimizer's default)
+	Rounds      int // hardware search rounds (0: the optimizer's default)
 }
 
 // specFile is the YAML form of a spec. Scalars are kept as nodes so that each
@@ -98,7 +101,7 @@ func ParseSpec(data []byte) (*Spec, error) {
 	}
 	s := &Spec{}
 	var err error
-	if s.Networks, err = stringList("networks", f.Networks, nil); err != nil {
+	if s.Networks, s.InputShapes, err = networkList(f.Networks); err != nil {
 		return nil, err
 	}
 	if len(s.Networks) == 0 {
@@ -200,6 +203,77 @@ func stringList(field string, ns []yaml.Node, def []string) ([]string, error) {
 	return out, nil
 }
 
+// networkList reads the networks: each entry a zoo name or file, or a
+// mapping {network: NAME|FILE, input_shape: SHAPE or [SHAPE, ...]} whose
+// shapes are read as --input-shape reads them. Entries must be distinct.
+func networkList(ns []yaml.Node) ([]string, [][]workload.InputShape, error) {
+	var names []string
+	var shapes [][]workload.InputShape
+	seen := map[string]bool{}
+	for i := range ns {
+		n := &ns[i]
+		var name string
+		var sh []workload.InputShape
+		switch n.Kind {
+		case yaml.ScalarNode:
+			name = strings.TrimSpace(n.Value)
+		case yaml.MappingNode:
+			var e struct {
+				Network    yaml.Node `yaml:"network"`
+				InputShape yaml.Node `yaml:"input_shape"`
+			}
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if k := n.Content[j].Value; k != "network" && k != "input_shape" {
+					return nil, nil, fieldErr("networks", i, n.Content[j], fmt.Sprintf("unknown key %q (want network and input_shape)", k))
+				}
+			}
+			if err := n.Decode(&e); err != nil {
+				return nil, nil, fieldErr("networks", i, n, oneLine(err.Error()))
+			}
+			if e.Network.Kind != yaml.ScalarNode {
+				return nil, nil, fieldErr("networks", i, n, "want a network: NAME or FILE")
+			}
+			name = strings.TrimSpace(e.Network.Value)
+			var vals []*yaml.Node
+			switch e.InputShape.Kind {
+			case 0:
+			case yaml.ScalarNode:
+				vals = []*yaml.Node{&e.InputShape}
+			case yaml.SequenceNode:
+				vals = e.InputShape.Content
+			default:
+				return nil, nil, fieldErr(fmt.Sprintf("networks[%d].input_shape", i), -1, &e.InputShape, "want a shape such as 1x3x224x224, or a list of NAME=SHAPE")
+			}
+			for _, v := range vals {
+				if v.Kind != yaml.ScalarNode {
+					return nil, nil, fieldErr(fmt.Sprintf("networks[%d].input_shape", i), -1, v, "want a shape such as 1x3x224x224")
+				}
+				x, err := workload.ParseInputShape(v.Value)
+				if err != nil {
+					return nil, nil, fieldErr(fmt.Sprintf("networks[%d].input_shape", i), -1, v, err.Error())
+				}
+				sh = append(sh, x)
+			}
+		default:
+			return nil, nil, fieldErr("networks", i, n, "want a zoo name, a file, or {network: ..., input_shape: ...}")
+		}
+		if name == "" {
+			return nil, nil, fieldErr("networks", i, n, "empty")
+		}
+		key := name
+		for _, x := range sh {
+			key += " " + x.String()
+		}
+		if seen[key] {
+			return nil, nil, fieldErr("networks", i, n, fmt.Sprintf("%q is listed twice", key))
+		}
+		seen[key] = true
+		names = append(names, name)
+		shapes = append(shapes, sh)
+	}
+	return names, shapes, nil
+}
+
 // floatList reads a list of distinct non-negative finite numbers; an absent
 // list means a single 0 (no budget).
 func floatList(field string, ns []yaml.Node) ([]float64, error) {
@@ -275,9 +349,17 @@ func (s *Spec) Jobs() ([]Job, error) {
 	var jobs []Job
 	seen := map[string]bool{}
 	for i, spec := range s.Networks {
-		net, err := loadNetwork(dir, spec, s.Batch)
+		var shapes []workload.InputShape
+		if i < len(s.InputShapes) {
+			shapes = s.InputShapes[i]
+		}
+		net, err := loadNetwork(dir, spec, s.Batch, shapes)
 		if err != nil {
 			return nil, fmt.Errorf("sweep spec %s: field networks[%d]: %s", s.Path, i, oneLine(err.Error()))
+		}
+		source := spec
+		for _, x := range shapes {
+			source += " --input-shape " + x.String()
 		}
 		layers := workload.NetworkRecordOf(net).Layers
 		for _, t := range s.Templates {
@@ -286,7 +368,7 @@ func (s *Spec) Jobs() ([]Job, error) {
 					for _, a := range s.AreaMM2 {
 						for _, l := range s.LatencyMs {
 							for _, seed := range s.Seeds {
-								j := Job{Version: JobVersion, Network: net.Name, Source: spec, Layers: layers,
+								j := Job{Version: JobVersion, Network: net.Name, Source: source, Layers: layers,
 									Template: t, Objective: o, Budgets: search.Budgets{MaxPowerW: p, MaxAreaMM2: a, MaxLatencyMs: l},
 									Seed: seed, Starts: s.Starts, Rounds: s.Rounds}
 								h := j.Hash()
@@ -305,8 +387,9 @@ func (s *Spec) Jobs() ([]Job, error) {
 	return jobs, nil
 }
 
-// loadNetwork loads a zoo network or a network file named relative to dir.
-func loadNetwork(dir, spec string, batch int) (workload.Network, error) {
+// loadNetwork loads a zoo network or a network file named relative to dir,
+// an ONNX model with the given input shapes.
+func loadNetwork(dir, spec string, batch int, shapes []workload.InputShape) (workload.Network, error) {
 	path := spec
 	if !(workload.IsZooName(spec) && !strings.ContainsAny(spec, `/\`)) && !filepath.IsAbs(spec) {
 		path = filepath.Join(dir, spec)
@@ -314,7 +397,7 @@ func loadNetwork(dir, spec string, batch int) (workload.Network, error) {
 			path = "./" + path // keep LoadNetwork from taking it for a zoo name
 		}
 	}
-	net, err := workload.LoadNetwork(path, workload.LoadOptions{Batch: batch})
+	net, err := workload.LoadNetwork(path, workload.LoadOptions{Batch: batch, InputShapes: shapes})
 	if err != nil {
 		return workload.Network{}, err
 	}

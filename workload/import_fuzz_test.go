@@ -107,10 +107,10 @@ func runGraphProgram(t *testing.T, prog []byte) {
 	ops := []string{"Conv", "MaxPool", "AveragePool", "Pad", "Concat", "Resize", "Reshape", "Flatten",
 		"Transpose", "Squeeze", "Unsqueeze", "Shape", "Gather", "Slice", "Split", "ReduceMean", "Gemm",
 		"MatMul", "Add", "GlobalAveragePool", "Constant", "ConstantOfShape", "Range", "Expand", "Tile",
-		"DepthToSpace", "TopK", "Cast", "Size", "Upsample", "ArgMax", "Mul", "QLinearConv", "Relu"}
+		"DepthToSpace", "TopK", "Cast", "Size", "Upsample", "ArgMax", "Mul", "QLinearConv", "Relu", "ConvTranspose"}
 	attrs := []string{"strides", "pads", "dilations", "kernel_shape", "group", "axis", "axes", "perm",
 		"shape", "starts", "ends", "split", "keepdims", "transA", "transB", "ceil_mode", "blocksize",
-		"allowzero", "to", "start", "end", "value_ints", "value_int", "scales"}
+		"allowzero", "to", "start", "end", "value_ints", "value_int", "scales", "output_padding", "output_shape"}
 	p := &fuzzProgram{b: prog}
 	b := newGraph()
 	rank := 1 + p.next()%4

@@ -90,14 +90,15 @@ func ReadONNXFile(path string, opts ONNXOptions) (Network, error) {
 }
 
 // ReadONNX reads an ONNX model and returns its layers with MACs: Conv (1-D
-// and 2-D, with strides, pads, dilations, auto_pad and groups), Gemm and
-// MatMul, and their quantized forms QLinearConv, ConvInteger, QLinearMatMul
-// and MatMulInteger. Shapes are propagated from the graph inputs through the
+// and 2-D, with strides, pads, dilations, auto_pad and groups),
+// ConvTranspose (as the stride-1 sub-convolutions of its output phases, with
+// its true MAC count; see convTranspose), Gemm and MatMul, and their
+// quantized forms QLinearConv, ConvInteger, QLinearMatMul and MatMulInteger. Shapes are propagated from the graph inputs through the
 // operators in between (pooling, padding, concatenation, elementwise ops,
 // resizing, reshaping, flattening, transposes, slicing and the small shape
 // computations exporters emit), so every convolution gets its real output
 // size. Operators without MACs are skipped; an operator with MACs that is not
-// supported (ConvTranspose, Einsum, recurrent cells, ...) is an error that
+// supported (Einsum, recurrent cells, ...) is an error that
 // names it. Repeated shapes are merged into one layer with a count.
 func ReadONNX(r io.Reader, opts ONNXOptions) (Network, error) {
 	data, err := io.ReadAll(r)
@@ -250,7 +251,7 @@ func parseONNX(data []byte, opts ONNXOptions) (Network, error) {
 		}
 	}
 	if len(imp.layers) == 0 {
-		return Network{}, errors.New("no layers with MACs (Conv, Gemm or MatMul) in the graph")
+		return Network{}, errors.New("no layers with MACs (Conv, ConvTranspose, Gemm or MatMul) in the graph")
 	}
 	name := opts.Name
 	if name == "" {
@@ -596,7 +597,7 @@ func topoOrder(nodes []*onnx.NodeProto, known map[string]*tinfo) ([]int, error) 
 // macOps are operators that carry MACs but are not imported.
 func unsupportedMACOp(op string) bool {
 	switch op {
-	case "ConvTranspose", "DeformConv", "Einsum", "LSTM", "GRU", "RNN",
+	case "DeformConv", "Einsum", "LSTM", "GRU", "RNN",
 		"Attention", "MultiHeadAttention", "QAttention", "GroupQueryAttention",
 		"FusedConv", "FusedGemm", "FusedMatMul", "QGemm", "NhwcConv",
 		"QLinearConvTranspose", "DynamicQuantizeMatMul", "MatMulNBits",
@@ -610,7 +611,7 @@ func unsupportedMACOp(op string) bool {
 // supportedMACOp reports the operators the importer turns into layers.
 func supportedMACOp(op string) bool {
 	switch op {
-	case "Conv", "Gemm", "MatMul", "QLinearConv", "ConvInteger", "QLinearMatMul", "MatMulInteger":
+	case "Conv", "ConvTranspose", "Gemm", "MatMul", "QLinearConv", "ConvInteger", "QLinearMatMul", "MatMulInteger":
 		return true
 	}
 	return false

@@ -109,7 +109,20 @@ func seedModels(t testing.TB) map[string][]byte {
 		"matmul": newGraph().input("q", 2, 12, 128, 64).input("k", 2, 12, 64, 128).input("h", 1, 128, 768).weight("w", 768, 3072).
 			node("MatMul", "scores", []string{"q", "k"}, []string{"s"}).
 			node("MatMul", "ffn", []string{"h", "w"}, []string{"y"}).bytes(t),
+		"convtranspose": newGraph().input("x", 1, 8, 10, 10).weight("wt", 8, 2, 3, 3).weight("w", 4, 8, 1, 1).
+			node("ConvTranspose", "up", []string{"x", "wt"}, []string{"u"}, aInt("group", 2), aInts("strides", 2, 2),
+				aInts("pads", 1, 1, 1, 1), aInts("output_padding", 1, 1)).
+			node("Conv", "c", []string{"u", "w"}, []string{"y"}).bytes(t),
 		"symbolic": newGraph().input("x", "batch", 3, "height", "width").weight("w", 8, 3, 3, 3).
 			node("Conv", "c", []string{"x", "w"}, []string{"y"}).bytes(t),
 	}
+}
+
+// proto builds the node.
+func (n *onnxNode) proto() *onnx.NodeProto {
+	p := &onnx.NodeProto{OpType: n.op, Name: n.name, Input: n.ins, Output: n.outs}
+	for _, a := range n.attrs {
+		p.Attribute = append(p.Attribute, a.(*onnx.AttributeProto))
+	}
+	return p
 }

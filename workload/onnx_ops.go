@@ -17,6 +17,8 @@ func (imp *onnxImporter) infer(n *onnx.NodeProto, idx int, ins []*tinfo) ([]*tin
 		return imp.conv(n, idx, ins, 0, 1)
 	case "QLinearConv":
 		return imp.conv(n, idx, ins, 0, 3)
+	case "ConvTranspose":
+		return imp.convTranspose(n, idx, ins)
 	case "Gemm":
 		return imp.gemm(n, idx, ins)
 	case "MatMul", "MatMulInteger":

@@ -156,8 +156,8 @@ func TestReadONNXErrors(t *testing.T) {
 		{"symbolic without input shape", seeds["symbolic"], ONNXOptions{}, []string{"symbolic", `"x" [batch 3 height width]`, "--input-shape"}},
 		{"input shape of wrong rank", seeds["symbolic"], ONNXOptions{InputShapes: []InputShape{{Dims: []int{1, 3, 224}}}}, []string{"has 4 dimensions"}},
 		{"input shape for a missing input", seeds["symbolic"], ONNXOptions{InputShapes: []InputShape{{Name: "image", Dims: []int{1}}}}, []string{`no input "image"`, "x"}},
-		{"ConvTranspose", newGraph().input("x", 1, 3, 8, 8).weight("w", 3, 4, 2, 2).
-			node("ConvTranspose", "up", []string{"x", "w"}, []string{"y"}).bytes(t), ONNXOptions{}, []string{`"up" (ConvTranspose)`, "carries MACs"}},
+		{"DeformConv", newGraph().input("x", 1, 3, 8, 8).weight("w", 3, 4, 2, 2).
+			node("DeformConv", "dc", []string{"x", "w"}, []string{"y"}).bytes(t), ONNXOptions{}, []string{`"dc" (DeformConv)`, "carries MACs"}},
 		{"Einsum", newGraph().input("x", 4, 4).node("Einsum", "", []string{"x", "x"}, []string{"y"}).bytes(t), ONNXOptions{}, []string{"(Einsum)", "carries MACs"}},
 		{"unknown operator before a conv", newGraph().input("x", 1, 3, 8, 8).weight("w", 4, 3, 1, 1).
 			node("MysteryOp", "m", []string{"x"}, []string{"a"}).

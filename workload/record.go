@@ -271,10 +271,10 @@ func (in layerInput) layer() (Layer, error) {
 	switch typ {
 	case "":
 		l.Type = inferLayerType(l)
-	case "conv", "dwconv", "fc", "matmul":
+	case "conv", "dwconv", "fc", "matmul", TypeConvTranspose:
 		l.Type = typ
 	default:
-		return Layer{}, fmt.Errorf("field type: unknown layer type %q (want conv, dwconv, fc or matmul)", in.Type)
+		return Layer{}, fmt.Errorf("field type: unknown layer type %q (want conv, dwconv, fc, matmul or convtranspose)", in.Type)
 	}
 	if err := l.Validate(); err != nil {
 		return Layer{}, err

@@ -45,6 +45,19 @@ func ParseTimeloopProblem(data []byte) (Layer, error) {
 	if !ok {
 		return Layer{}, errors.New("field problem: must be a mapping")
 	}
+	v04 := false
+	if v, ok := prob["version"]; ok {
+		if f, ok := v.(float64); ok && f == 0.4 {
+			v04 = true
+		} else if s, ok := v.(string); ok && strings.TrimSpace(s) == "0.4" {
+			v04 = true
+		} else {
+			return Layer{}, fmt.Errorf("field problem.version: %v not supported (want 0.4, or no version for v0.3)", v)
+		}
+		if err := checkV04Problem(prob); err != nil {
+			return Layer{}, err
+		}
+	}
 	l := Layer{Type: "conv", Wstride: 1, Hstride: 1, Wdilation: 1, Hdilation: 1, Count: 1}
 	for d := range l.Dims {
 		l.Dims[d] = 1
@@ -93,8 +106,11 @@ func ParseTimeloopProblem(data []byte) (Layer, error) {
 	sort.Strings(keys)
 	seen := 0
 	for _, k := range keys {
-		if where == "problem" && (k == "shape" || k == "instance") {
+		if where == "problem" && (k == "shape" || k == "instance" || k == "version") {
 			continue
+		}
+		if v04 && strings.HasPrefix(k, "densities") {
+			return Layer{}, fmt.Errorf("field %s.%s: densities (sparse workloads) are not supported", where, k)
 		}
 		v, err := intField(inst[k])
 		if err != nil {
@@ -128,6 +144,75 @@ func ParseTimeloopProblem(data []byte) (Layer, error) {
 		return Layer{}, fmt.Errorf("field %s: no dimensions given", where)
 	}
 	return l, l.Validate()
+}
+
+// checkV04Problem checks the parts of a v0.4 problem that differ from v0.3:
+// keys are problem.{version, shape, instance}, the shape's data spaces are
+// data_spaces (not data-spaces) with read_write (not read-write), and they
+// are Weights, Inputs and Outputs, as written, with Outputs the one
+// read_write space.
+func checkV04Problem(prob map[string]any) error {
+	for k := range prob {
+		if k != "version" && k != "shape" && k != "instance" {
+			return fmt.Errorf("field problem.%s: unknown key in a v0.4 problem (want version, shape, instance)", k)
+		}
+	}
+	if _, ok := prob["instance"].(map[string]any); !ok {
+		return errors.New("field problem.instance: missing or not a mapping")
+	}
+	sh, ok := prob["shape"].(map[string]any)
+	if !ok {
+		return nil // a named shape (cnn-layer) is checked by the caller
+	}
+	for k := range sh {
+		switch k {
+		case "name", "dimensions", "coefficients", "data_spaces":
+		case "data-spaces":
+			return errors.New("field problem.shape.data-spaces: a v0.3 key; v0.4 writes data_spaces")
+		default:
+			return fmt.Errorf("field problem.shape.%s: unknown key in a v0.4 problem shape", k)
+		}
+	}
+	list, ok := sh["data_spaces"].([]any)
+	if !ok {
+		if _, has := sh["data_spaces"]; has {
+			return errors.New("field problem.shape.data_spaces: must be a list")
+		}
+		return nil
+	}
+	seen := map[DataSpace]bool{}
+	for i, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return fmt.Errorf("field problem.shape.data_spaces[%d]: must be a mapping", i)
+		}
+		for k := range m {
+			switch k {
+			case "name", "projection", "read_write":
+			case "read-write":
+				return fmt.Errorf("field problem.shape.data_spaces[%d].read-write: a v0.3 key; v0.4 writes read_write", i)
+			default:
+				return fmt.Errorf("field problem.shape.data_spaces[%d].%s: unknown key", i, k)
+			}
+		}
+		name, _ := m["name"].(string)
+		ds, ok := ParseDataSpace(name)
+		if !ok || DataSpaceNames[ds] != name {
+			return fmt.Errorf("field problem.shape.data_spaces[%d].name: %q is not one of Weights, Inputs, Outputs (as written)", i, name)
+		}
+		if seen[ds] {
+			return fmt.Errorf("field problem.shape.data_spaces[%d].name: %s is listed twice", i, name)
+		}
+		seen[ds] = true
+		rw, _ := m["read_write"].(bool)
+		if rw != (ds == Outputs) {
+			return fmt.Errorf("field problem.shape.data_spaces[%d].read_write: %v for %s; only Outputs is read_write", i, rw, name)
+		}
+	}
+	if len(seen) != int(NumDataSpaces) {
+		return errors.New("field problem.shape.data_spaces: want Weights, Inputs and Outputs")
+	}
+	return nil
 }
 
 // intField converts a decoded YAML scalar into an int, refusing fractions.
@@ -193,4 +278,15 @@ func WriteTimeloopProblem(l Layer) []byte {
 	fmt.Fprintf(&b, "    Wstride: %d\n    Hstride: %d\n    Wdilation: %d\n    Hdilation: %d\n",
 		l.Wstride, l.Hstride, l.Wdilation, l.Hdilation)
 	return []byte(b.String())
+}
+
+// WriteTimeloopProblemV04 renders a layer as a Timeloop v0.4 problem
+// (problem: {version: 0.4, shape, instance}, data_spaces and read_write
+// spelled with underscores).
+func WriteTimeloopProblemV04(l Layer) []byte {
+	v3 := string(WriteTimeloopProblem(l))
+	v3 = strings.Replace(v3, "problem:\n", "problem:\n  version: 0.4\n", 1)
+	v3 = strings.Replace(v3, "    data-spaces:\n", "    data_spaces:\n", 1)
+	v3 = strings.Replace(v3, "      read-write: true\n", "      read_write: true\n", 1)
+	return []byte(v3)
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/report"
 	"github.com/accelopt/accelopt/search"
-	"github.com/accelopt/accelopt/workload"
 )
 
 // CompareFile is the name of the comparison's JSON output.
@@ -93,6 +92,7 @@ func newCompareCmd() *cobra.Command {
 		maxPower, maxArea, maxLatency              float64
 		seed0                                      uint64
 		quiet                                      bool
+		inputShapes                                []string
 	)
 	cmd := &cobra.Command{
 		Use:   "compare",
@@ -135,12 +135,9 @@ accelopt and weighted (which stop by themselves) is deterministic for a seed.`,
 			if _, err := arch.TemplateParams(template); err != nil {
 				return usageError{fmt.Errorf("--template: %w", err)}
 			}
-			net, err := workload.LoadNetwork(netSpec, workload.LoadOptions{Batch: batch})
+			net, err := loadNetworkFlag(cmd, netSpec, batch, inputShapes)
 			if err != nil {
-				return usageError{fmt.Errorf("--network %s: %w", netSpec, err)}
-			}
-			if len(net.Layers) == 0 {
-				return usageError{fmt.Errorf("--network %s: no layers", netSpec)}
+				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
@@ -211,6 +208,7 @@ accelopt and weighted (which stop by themselves) is deterministic for a seed.`,
 	f.Float64Var(&maxArea, "max-area", defaultMaxAreaMM2, "area budget in mm^2 (0: none)")
 	f.Float64Var(&maxLatency, "max-latency", 0, "latency budget in ms (0: none)")
 	f.IntVar(&batch, "batch", 1, "batch size")
+	f.StringArrayVar(&inputShapes, "input-shape", nil, inputShapeUsage)
 	f.IntVar(&gaPop, "ga-pop", 100, "genetic algorithm population (GAMMA's default 100)")
 	f.IntVar(&gaGens, "ga-gens", 0, "genetic algorithm generations (0: until the budget)")
 	f.StringVar(&out, "out", "out-compare", "output folder")

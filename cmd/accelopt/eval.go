@@ -89,8 +89,8 @@ int16 design with a timeloop-mapper mapping).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&archPath, "arch", "", "Timeloop v0.3 architecture YAML")
-	f.StringVar(&problemPath, "problem", "", "Timeloop problem YAML (one layer)")
+	f.StringVar(&archPath, "arch", "", "Timeloop v0.3 or v0.4 architecture YAML")
+	f.StringVar(&problemPath, "problem", "", "Timeloop v0.3 or v0.4 problem YAML (one layer)")
 	f.StringVar(&mapPath, "mapping", "", "Timeloop mapping YAML")
 	f.StringVar(&ertPath, "ert", "", "energy reference table (ERT) YAML")
 	f.StringVar(&artPath, "art", "", "area reference table (ART) YAML")

@@ -25,8 +25,10 @@ func newImportCmd() *cobra.Command {
 write it with -o as a network YAML (JSON when the name ends in .json) that every
 --network flag accepts.
 
-  onnx      an ONNX model: Conv (strides, pads, dilations, groups), Gemm and MatMul,
-            with shapes propagated from the inputs; --input-shape sets symbolic inputs
+  onnx      an ONNX model: Conv (strides, pads, dilations, groups), ConvTranspose
+            (as stride-1 sub-convolutions, one per output phase, with its true MACs),
+            Gemm and MatMul, with shapes propagated from the inputs; --input-shape
+            sets symbolic inputs
   csv       a header row (name,type,N,C,M|K,P,Q,R,S,Wstride,Hstride,Wdilation,
             Hdilation,groups,count; C and M required) and one layer per row
   timeloop  a Timeloop problem YAML, or a folder of them

@@ -33,8 +33,7 @@ func (f *networkFlags) register(cmd *cobra.Command, withNetwork bool) {
 	if withNetwork {
 		fl.IntVar(&f.seqLen, "seq-len", 0, "sequence length for bert_base (default 128)")
 	}
-	fl.StringArrayVar(&f.inputShapes, "input-shape", nil,
-		"ONNX input shape, e.g. 1x3x224x224 (first input) or NAME=1x3x224x224; repeat for several inputs")
+	fl.StringArrayVar(&f.inputShapes, "input-shape", nil, inputShapeUsage)
 }
 
 // options converts the flags into workload.LoadOptions.
@@ -96,4 +95,30 @@ func pair(w, h int) string {
 		return strconv.Itoa(w)
 	}
 	return strconv.Itoa(w) + "x" + strconv.Itoa(h)
+}
+
+// inputShapeUsage is the help text of --input-shape.
+const inputShapeUsage = "ONNX input shape, e.g. 1x3x224x224 (first input) or NAME=1x3x224x224; repeat for several inputs"
+
+// loadNetworkFlag loads --network for the commands that register their own
+// --network, --batch (default 1) and --input-shape: with --input-shape and no
+// explicit --batch the shape's first dimension stands. Errors read as those of
+// `accelopt import`.
+func loadNetworkFlag(cmd *cobra.Command, spec string, batch int, shapes []string) (workload.Network, error) {
+	nf := networkFlags{spec: spec, batch: batch, inputShapes: shapes}
+	if len(shapes) > 0 && !cmd.Flags().Changed("batch") {
+		nf.batch = 0
+	}
+	o, err := nf.options()
+	if err != nil {
+		return workload.Network{}, usageError{err}
+	}
+	n, err := workload.LoadNetwork(spec, o)
+	if err != nil {
+		return workload.Network{}, usageError{fmt.Errorf("--network %s: %w", spec, err)}
+	}
+	if len(n.Layers) == 0 {
+		return workload.Network{}, usageError{fmt.Errorf("--network %s: no layers", spec)}
+	}
+	return n, nil
 }

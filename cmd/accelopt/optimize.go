@@ -30,8 +30,8 @@ func newOptimizeCmd() *cobra.Command {
 	var (
 		netSpec, template, objective, out string
 		archPath, ertPath, artPath        string
-		problemPath                       string
-		constraintPaths                   []string
+		problemPath, tlFormat             string
+		constraintPaths, inputShapes      []string
 		maxPower, maxArea, maxLatency     float64
 		seed                              uint64
 		starts, rounds, batch             int
@@ -61,6 +61,9 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 			if formatErr != nil {
 				return formatErr
 			}
+			if tlFormat != "v0.3" && tlFormat != "v0.4" {
+				return usageError{fmt.Errorf("--timeloop-format %q: want v0.3 or v0.4", tlFormat)}
+			}
 			stderr := cmd.ErrOrStderr()
 			logf := func(format string, a ...any) {
 				if !quiet {
@@ -73,19 +76,18 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 				if cmd.Flags().Changed("network") {
 					return usageError{fmt.Errorf("optimize: give --network or --problem, not both")}
 				}
+				if len(inputShapes) > 0 {
+					return usageError{fmt.Errorf("optimize: --input-shape applies only to ONNX models, not to --problem")}
+				}
 				l, err := workload.ReadTimeloopProblem(problemPath)
 				if err != nil {
 					return usageError{err}
 				}
 				net = workload.Network{Name: l.Name, Layers: []workload.Layer{l}}
 			} else {
-				net, err = workload.LoadNetwork(netSpec, workload.LoadOptions{Batch: batch})
-				if err != nil {
-					return usageError{fmt.Errorf("--network %s: %w", netSpec, err)}
+				if net, err = loadNetworkFlag(cmd, netSpec, batch, inputShapes); err != nil {
+					return err
 				}
-			}
-			if len(net.Layers) == 0 {
-				return usageError{fmt.Errorf("--network %s: no layers", netSpec)}
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
@@ -103,7 +105,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 					return usageError{err}
 				}
 				var cons *search.Constraints
-				if len(constraintPaths) > 0 {
+				if len(constraintPaths) > 0 || len(a.Constraints) > 0 {
 					if cons, err = search.ReadConstraints(a, constraintPaths...); err != nil {
 						return usageError{err}
 					}
@@ -154,6 +156,11 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 			if err := report.Write(out, r, d); err != nil {
 				return err
 			}
+			if tlFormat == "v0.4" {
+				if err := writeTimeloopV04(out, r, d); err != nil {
+					return err
+				}
+			}
 			switch outFormat {
 			case formatJSON:
 				err = report.WriteJSON(cmd.OutOrStdout(), r)
@@ -189,15 +196,44 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
 	f.DurationVar(&timeBudget, "time", 0, "co-optimization: keep searching (hardware escapes and kicks) until this wall time, e.g. 30s (0: stop at a local optimum); results then depend on the machine's speed")
 	f.IntVar(&batch, "batch", 1, "batch size")
+	f.StringArrayVar(&inputShapes, "input-shape", nil, inputShapeUsage)
 	f.IntVar(&nlpStarts, "nlp-starts", 8, "starts of the relaxed (NLP) first stage (0: skip it)")
 	f.IntVar(&nlpIters, "nlp-iters", 300, "gradient steps of the relaxed first stage")
 	f.StringVar(&out, "out", "out", "output folder")
-	f.StringVar(&archPath, "arch", "", "mapping-only mode: Timeloop v0.3 architecture YAML (fixed hardware)")
+	f.StringVar(&archPath, "arch", "", "mapping-only mode: Timeloop v0.3 or v0.4 architecture YAML (fixed hardware; v0.4 node constraints apply)")
 	f.StringVar(&ertPath, "ert", "", "mapping-only mode: ERT YAML")
 	f.StringVar(&artPath, "art", "", "mapping-only mode: ART YAML")
 	f.StringArrayVar(&constraintPaths, "constraints", nil, "mapping-only mode: Timeloop architecture/mapspace constraints YAML (repeatable)")
+	f.StringVar(&tlFormat, "timeloop-format", "v0.3", "v0.4 also writes the architecture and problems as Timeloop v0.4 files in OUT/timeloop/v0.4/ (v0.3 files are always written)")
 	f.BoolVar(&quiet, "quiet", false, "no progress on stderr")
 	f.BoolVar(&reportHTML, "report", false, "also write report.html in --out (see accelopt report)")
 	format = registerFormat(cmd, false)
 	return cmd
+}
+
+// writeTimeloopV04 writes the design's architecture and every layer's problem
+// as Timeloop v0.4 files into DIR/timeloop/v0.4/; the ERT, ART and mappings
+// in DIR/timeloop/ serve both forms.
+func writeTimeloopV04(dir string, r *report.Result, d *search.Design) error {
+	v4 := filepath.Join(dir, "timeloop", "v0.4")
+	if err := os.MkdirAll(v4, 0o755); err != nil {
+		return fmt.Errorf("write timeloop v0.4: %w", err)
+	}
+	a, err := d.Arch.MarshalTimeloopV04()
+	if err != nil {
+		return fmt.Errorf("write timeloop v0.4: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(v4, arch.TimeloopArchFile), a, 0o644); err != nil {
+		return fmt.Errorf("write timeloop v0.4: %w", err)
+	}
+	for i, l := range r.Layers {
+		if i >= len(d.Layers) {
+			break
+		}
+		p := filepath.Join(v4, filepath.Base(l.ProblemFile))
+		if err := os.WriteFile(p, workload.WriteTimeloopProblemV04(d.Layers[i].Layer), 0o644); err != nil {
+			return fmt.Errorf("write timeloop v0.4: %w", err)
+		}
+	}
+	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/report"
 	"github.com/accelopt/accelopt/search"
-	"github.com/accelopt/accelopt/workload"
 )
 
 func newParetoCmd() *cobra.Command {
@@ -25,6 +24,7 @@ func newParetoCmd() *cobra.Command {
 		maxArea                       float64
 		seed                          uint64
 		quiet                         bool
+		inputShapes                   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "pareto",
@@ -41,9 +41,9 @@ which constrained designs no weighted-sum design dominates or reaches.`,
 			if points < 2 {
 				return usageError{fmt.Errorf("--points %d: need at least 2", points)}
 			}
-			net, err := workload.LoadNetwork(netSpec, workload.LoadOptions{Batch: batch})
+			net, err := loadNetworkFlag(cmd, netSpec, batch, inputShapes)
 			if err != nil {
-				return usageError{fmt.Errorf("--network %s: %w", netSpec, err)}
+				return err
 			}
 			if _, err := arch.TemplateParams(template); err != nil {
 				return usageError{fmt.Errorf("--template: %w", err)}
@@ -121,6 +121,7 @@ which constrained designs no weighted-sum design dominates or reaches.`,
 	f.IntVar(&nlpStarts, "nlp-starts", 4, "relaxed first-stage starts per point (0: skip)")
 	f.IntVar(&nlpIters, "nlp-iters", 150, "relaxed first-stage gradient steps")
 	f.IntVar(&batch, "batch", 1, "batch size")
+	f.StringArrayVar(&inputShapes, "input-shape", nil, inputShapeUsage)
 	f.StringVar(&out, "out", "out-pareto", "output folder")
 	f.BoolVar(&quiet, "quiet", false, "no progress on stderr")
 	return cmd
