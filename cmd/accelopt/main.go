@@ -31,7 +31,7 @@ func newRootCmd() *cobra.Command {
 	// helper-registered commands
 	root.AddCommand(newCompareCmd())
 	root.AddCommand(newSweepCmd(), newWorkerCmd())
-	root.AddCommand(newReportCmd())
+	root.AddCommand(newReportCmd(), newGoldensCmd())
 	return root
 }
 
