@@ -323,7 +323,7 @@ func TestRunLocalFailure(t *testing.T) {
 // startServer starts an embedded server on a free loopback port.
 func startServer(t *testing.T) *Server {
 	t.Helper()
-	srv, err := StartServer("127.0.0.1:0", filepath.Join(t.TempDir(), "nats"))
+	srv, err := StartServer(ServerOptions{Addr: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestCoordinate(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := startServer(t)
-	nc, err := Connect(srv.URL(), "test", false)
+	nc, err := Connect(context.Background(), srv.URL(), ClientOptions{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +397,7 @@ func TestCoordinate(t *testing.T) {
 func TestCoordinateRestart(t *testing.T) {
 	jobs := loadJobs(t, smallSpec)
 	srv := startServer(t)
-	nc, err := Connect(srv.URL(), "test", false)
+	nc, err := Connect(context.Background(), srv.URL(), ClientOptions{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
