@@ -121,7 +121,11 @@ func CheckCredsFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("credentials file: %w", err)
 	}
-	if _, err := jwt.ParseDecoratedJWT(data); err != nil {
+	tok, err := jwt.ParseDecoratedJWT(data)
+	if err == nil {
+		_, err = jwt.DecodeUserClaims(tok)
+	}
+	if err != nil {
 		return fmt.Errorf("credentials file %s: no user JWT: %w", path, err)
 	}
 	kp, err := jwt.ParseDecoratedUserNKey(data)
@@ -172,7 +176,7 @@ func Connect(ctx context.Context, url string, o ClientOptions) (*nats.Conn, erro
 			return nc, nil
 		}
 		kind, msg := classifyConnError(err, &o)
-		err = fmt.Errorf("nats %s: %s", shown, msg)
+		err = fmt.Errorf("nats server %s: %s", shown, msg)
 		if kind != connUnreachable || !o.Wait {
 			return nil, err
 		}
@@ -221,7 +225,7 @@ func classifyConnError(err error, o *ClientOptions) (kind, msg string) {
 		return connAuth, fmt.Sprintf("%s: the server refused %s (%s)", connAuth, authMethod, detail)
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid), errors.As(err, &verifyErr):
 		return connCert, fmt.Sprintf("%s: the server's certificate was not accepted: %s (give the CA that signed it with --tls-ca)", connCert, detail)
-	case errors.As(err, &alertErr):
+	case errors.As(err, &alertErr), errors.As(err, &opErr) && opErr.Op == "remote error":
 		return connCert, fmt.Sprintf("%s: the server refused the TLS connection: %s (it may want a client certificate: --tls-cert and --tls-key)", connCert, detail)
 	case errors.Is(err, nats.ErrSecureConnWanted), errors.As(err, &recordErr):
 		return connTLS, fmt.Sprintf("%s: TLS was asked for (tls:// or --tls-*) but the server does not offer it (%s)", connTLS, detail)
