@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/pflag"
 
 	"github.com/accelopt/accelopt/sweep"
@@ -100,6 +101,9 @@ func (n *natsFlags) clientOptions(name string, getenv func(string) string) (swee
 		}
 		o.CredsFile = n.creds
 	case n.nkey != "":
+		if _, err := nats.NkeyOptionFromSeed(n.nkey); err != nil {
+			return o, fmt.Errorf("--nkey %s: %s", n.nkey, strings.TrimPrefix(err.Error(), "nats: "))
+		}
 		o.NKeyFile = n.nkey
 	case env.user != "":
 		o.User, o.Password = env.user, env.password
