@@ -22,7 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
 	"github.com/accelopt/accelopt/workload"
 )
@@ -671,5 +674,161 @@ func TestDefaultLimitsAcceptZoo(t *testing.T) {
 				t.Errorf("%s at batch %d: %v", name, batch, err)
 			}
 		}
+	}
+}
+
+// TestConnectNKeyAndCreds connects with an NKey seed file to a server that
+// lists the user's public key, and with a credentials file to a server in
+// operator mode (decentralized JWT auth) whose account has JetStream, and
+// opens the queue; without them, or with another user's, it is refused.
+func TestConnectNKeyAndCreds(t *testing.T) {
+	dir := t.TempDir()
+	mustKP := func(f func() (nkeys.KeyPair, error)) nkeys.KeyPair {
+		kp, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kp
+	}
+	seedFile := func(name string, kp nkeys.KeyPair) string {
+		seed, err := kp.Seed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, append(seed, '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pub := func(kp nkeys.KeyPair) string {
+		p, err := kp.PublicKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	start := func(o *server.Options) string {
+		o.Host, o.Port, o.NoLog, o.NoSigs = "127.0.0.1", server.RANDOM_PORT, true, true
+		o.JetStream, o.StoreDir = true, filepath.Join(t.TempDir(), "js")
+		ns, err := server.NewServer(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Start()
+		t.Cleanup(ns.Shutdown)
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("server not ready")
+		}
+		return ns.ClientURL()
+	}
+	user, stranger := mustKP(nkeys.CreateUser), mustKP(nkeys.CreateUser)
+	nkeyURL := start(&server.Options{Nkeys: []*server.NkeyUser{{Nkey: pub(user)}}})
+
+	op, acct := mustKP(nkeys.CreateOperator), mustKP(nkeys.CreateAccount)
+	oc := jwt.NewOperatorClaims(pub(op))
+	opJWT, err := oc.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opClaims, err := jwt.DecodeOperatorClaims(opJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := jwt.NewAccountClaims(pub(acct))
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
+	acJWT, err := ac.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Operator mode wants a system account.
+	sys := mustKP(nkeys.CreateAccount)
+	sysJWT, err := jwt.NewAccountClaims(pub(sys)).Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &server.MemAccResolver{}
+	for _, a := range [][2]string{{pub(acct), acJWT}, {pub(sys), sysJWT}} {
+		if err := res.Store(a[0], a[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	credsFile := func(name string, kp nkeys.KeyPair) string {
+		uc := jwt.NewUserClaims(pub(kp))
+		uc.IssuerAccount = pub(acct)
+		uJWT, err := uc.Encode(acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed, err := kp.Seed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := jwt.FormatUserConfig(uJWT, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	credsURL := start(&server.Options{TrustedOperators: []*jwt.OperatorClaims{opClaims}, AccountResolver: res, SystemAccount: pub(sys)})
+	// A user signed by an account the server does not know.
+	otherAcct := mustKP(nkeys.CreateAccount)
+	uc := jwt.NewUserClaims(pub(stranger))
+	strangerJWT, err := uc.Encode(otherAcct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strangerSeed, _ := stranger.Seed()
+	strangerCredsData, err := jwt.FormatUserConfig(strangerJWT, strangerSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strangerCreds := filepath.Join(dir, "stranger.creds")
+	if err := os.WriteFile(strangerCreds, strangerCredsData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, url string
+		o         ClientOptions
+		want      string // "" when the connection must work
+	}{
+		{"nkey", nkeyURL, ClientOptions{NKeyFile: seedFile("user.nk", user)}, ""},
+		{"no nkey", nkeyURL, ClientOptions{}, "authorization violation: the server requires credentials"},
+		{"other nkey", nkeyURL, ClientOptions{NKeyFile: seedFile("stranger.nk", stranger)}, "authorization violation: the server refused NKey seed file"},
+		{"creds", credsURL, ClientOptions{CredsFile: credsFile("user.creds", user)}, ""},
+		{"no creds", credsURL, ClientOptions{}, "authorization violation"},
+		{"creds of an unknown account", credsURL, ClientOptions{CredsFile: strangerCreds}, "authorization violation: the server refused credentials file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nc, err := Connect(context.Background(), tc.url, tc.o)
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %v, want one line with %q", err, tc.want)
+				}
+				if err == nil {
+					nc.Close()
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			js, err := jetstream.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := namesOf("")
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, _, err := openQueue(ctx, js, n, 0); err != nil {
+				t.Errorf("opening the queue: %v", err)
+			}
+		})
 	}
 }
