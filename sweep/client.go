@@ -225,7 +225,10 @@ func classifyConnError(err error, o *ClientOptions) (kind, msg string) {
 		return connAuth, fmt.Sprintf("%s: the server refused %s (%s)", connAuth, authMethod, detail)
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid), errors.As(err, &verifyErr):
 		return connCert, fmt.Sprintf("%s: the server's certificate was not accepted: %s (give the CA that signed it with --tls-ca)", connCert, detail)
-	case errors.As(err, &alertErr), errors.As(err, &opErr) && opErr.Op == "remote error":
+	case errors.As(err, &alertErr), errors.As(err, &opErr) && opErr.Op == "remote error",
+		errors.Is(err, nats.ErrTLS) && !(errors.As(err, &netErr) && netErr.Timeout()):
+		// The server ends the handshake (an alert, or a closed
+		// connection when the client reads the alert late).
 		return connCert, fmt.Sprintf("%s: the server refused the TLS connection: %s (it may want a client certificate: --tls-cert and --tls-key)", connCert, detail)
 	case errors.Is(err, nats.ErrSecureConnWanted), errors.As(err, &recordErr):
 		return connTLS, fmt.Sprintf("%s: TLS was asked for (tls:// or --tls-*) but the server does not offer it (%s)", connTLS, detail)
