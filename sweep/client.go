@@ -44,6 +44,12 @@ type ClientOptions struct {
 	Wait bool
 	// OnWait, when set, receives each failed attempt while Connect waits.
 	OnWait func(error)
+	// OnError, when set, receives the errors the connection meets after it
+	// is made (the client library's asynchronous errors), except failed
+	// reconnection attempts to an unreachable server. A server that refuses
+	// the credentials or certificate on reconnection closes the connection
+	// for good (it would refuse them again), with a last error here.
+	OnError func(error)
 }
 
 // method names the authentication method in use, for error messages.
@@ -111,7 +117,32 @@ func (o *ClientOptions) natsOptions() ([]nats.Option, error) {
 	if o.TLS != nil {
 		opts = append(opts, nats.Secure(o.TLS))
 	}
+	opts = append(opts,
+		nats.ErrorHandler(func(nc *nats.Conn, _ *nats.Subscription, err error) { o.asyncError(nc, err) }),
+		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) { o.asyncError(nc, err) }))
 	return opts, nil
+}
+
+// asyncError handles an error met by an established connection: a refusal
+// of the credentials or certificate while reconnecting closes it.
+func (o *ClientOptions) asyncError(nc *nats.Conn, err error) {
+	if err == nil {
+		return
+	}
+	kind, msg := classifyConnError(err, o)
+	switch kind {
+	case connAuth, connCert, connTLS:
+		if o.OnError != nil {
+			o.OnError(fmt.Errorf("nats server refused the reconnection: %s; closing the connection", msg))
+		}
+		nc.Close()
+	case connUnreachable:
+		// Reconnection attempts while the server is away: expected.
+	default:
+		if o.OnError != nil {
+			o.OnError(fmt.Errorf("nats: %s", oneLine(err.Error())))
+		}
+	}
 }
 
 // CheckCredsFile reports whether path is a readable credentials file with a

@@ -378,6 +378,10 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 
 	ticker := time.NewTicker(o.Poll)
 	defer ticker.Stop()
+	// A connection closed for good (credentials refused on reconnection)
+	// ends the run; the watch would just stay silent.
+	closedCheck := time.NewTicker(time.Second)
+	defer closedCheck.Stop()
 	started := false
 	for len(resolved) < len(todo) {
 		select {
@@ -405,10 +409,11 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 					return err
 				}
 			}
-		case <-ticker.C:
+		case <-closedCheck.C:
 			if nc.IsClosed() {
 				return closedError(nc)
 			}
+		case <-ticker.C:
 			if started {
 				fatal, err := poll()
 				if fatal != nil {

@@ -832,3 +832,48 @@ func TestConnectNKeyAndCreds(t *testing.T) {
 		})
 	}
 }
+
+// TestReconnectRefused restarts a worker's server with another token: the
+// worker stops with an error instead of retrying forever.
+func TestReconnectRefused(t *testing.T) {
+	srv, err := StartServer(ServerOptions{Addr: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "a"), Token: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + itoa(srv.Port())
+	var mu sync.Mutex
+	var asyncErrs []string
+	nc, err := Connect(context.Background(), "nats://"+addr, ClientOptions{Token: "first", OnError: func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asyncErrs = append(asyncErrs, err.Error())
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Work(ctx, nc, WorkerOptions{Concurrency: 1}) }()
+	time.Sleep(300 * time.Millisecond)
+	srv.Shutdown()
+	again, err := StartServer(ServerOptions{Addr: addr, StoreDir: filepath.Join(t.TempDir(), "b"), Token: "second"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Shutdown()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "connection closed") {
+			t.Errorf("Work returned %v, want a closed connection", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the worker still runs 30 s after its server changed its token")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asyncErrs) == 0 || !strings.Contains(strings.Join(asyncErrs, "\n"), "authorization violation") {
+		t.Errorf("errors reported: %q", asyncErrs)
+	}
+}

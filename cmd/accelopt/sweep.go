@@ -146,6 +146,7 @@ Spec (YAML; lists are crossed, relative paths are read from the spec's folder):
 						return err
 					}
 				} else {
+					clientOpts.OnError = func(err error) { prog.logf("accelopt: %s", oneLine(err.Error())) }
 					if nc, err = sweep.Connect(ctx, natsURL, clientOpts); err != nil {
 						prog.finish()
 						return usageError{fmt.Errorf("--nats: %w", err)}

@@ -86,6 +86,7 @@ Each job prints 'start <hash>' and 'done <hash>' lines on stderr (nothing with -
 			defer stop()
 			copts.Wait = true
 			copts.OnWait = func(err error) { logf("waiting for the server: %s", oneLine(err.Error())) }
+			copts.OnError = func(err error) { logf("%s", oneLine(err.Error())) }
 			nc, err := sweep.Connect(ctx, natsURL, copts)
 			if err != nil {
 				if ctx.Err() != nil {
