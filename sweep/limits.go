@@ -87,6 +87,13 @@ func decodeJob(data []byte, l Limits) (*Job, error) {
 	dec.DisallowUnknownFields()
 	var j Job
 	if err := dec.Decode(&j); err != nil {
+		// A job of another format version may have other fields: say so.
+		var v struct {
+			Version *int `json:"version"`
+		}
+		if json.Unmarshal(data, &v) == nil && v.Version != nil && *v.Version != JobVersion {
+			return nil, fmt.Errorf("job format version %d, this accelopt reads version %d", *v.Version, JobVersion)
+		}
 		return nil, fmt.Errorf("job message is not a job: %s", oneLine(err.Error()))
 	}
 	if dec.More() {

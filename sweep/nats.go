@@ -428,8 +428,9 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 	return nil
 }
 
-// closedError describes a connection closed for good (the client library
-// gives up reconnecting when the server refuses the credentials twice).
+// closedError describes a connection closed for good (Connect's connections
+// close when the server refuses their credentials or certificate on
+// reconnection).
 func closedError(nc *nats.Conn) error {
 	if err := nc.LastError(); err != nil {
 		return fmt.Errorf("nats: connection closed: %s", oneLine(err.Error()))

@@ -403,6 +403,7 @@ func TestWorkerRefusesBadJobs(t *testing.T) {
 	}{
 		{"not JSON", "00000000000000a1", []byte(`{"version":1,`), "job message is not a job"},
 		{"not an object", "00000000000000a2", []byte(`[1,2,3]`), "job message is not a job"},
+		{"other version", "00000000000000c1", []byte(`{"version":2,"network":"n","new_field":1}`), "job format version 2"},
 		{"unknown field", "00000000000000a3", []byte(`{"version":1,"network":"n","shell":"rm -rf /"}`), "unknown field"},
 		{"trailing data", "00000000000000a4", append(jobJSON(t, good), "{}"...), "data after the job"},
 		{"oversized", "00000000000000a5", huge, "exceeds this worker's limit"},
