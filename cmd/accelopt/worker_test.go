@@ -342,7 +342,8 @@ func grepLine(s, sub string) string {
 }
 
 // writeTestPKI writes a CA (ca.pem), a server certificate for 127.0.0.1
-// (server.pem, server.key) made for the test into dir.
+// (server.pem, server.key) and a client certificate (client.pem,
+// client.key) made for the test into dir.
 func writeTestPKI(t *testing.T, dir string) {
 	t.Helper()
 	now := time.Now()
@@ -358,7 +359,7 @@ func writeTestPKI(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 	}
-	caKey, srvKey := key(), key()
+	caKey, srvKey, cliKey := key(), key(), key()
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "accelopt test CA"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}
@@ -373,13 +374,23 @@ func writeTestPKI(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, err := x509.MarshalECPrivateKey(srvKey)
+	cliTmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "worker"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	cliDER, err := x509.CreateCertificate(rand.Reader, cliTmpl, caTmpl, &cliKey.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	write("ca.pem", "CERTIFICATE", caDER)
 	write("server.pem", "CERTIFICATE", srvDER)
-	write("server.key", "EC PRIVATE KEY", keyDER)
+	write("client.pem", "CERTIFICATE", cliDER)
+	for name, k := range map[string]*ecdsa.PrivateKey{"server.key": srvKey, "client.key": cliKey} {
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(name, "EC PRIVATE KEY", der)
+	}
 }
 
 // waitFor polls cond every 20 ms for up to 30 s.
@@ -395,7 +406,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestSweepSecure runs a 4-job sweep on embedded servers that require
 // authentication: (1) on every interface without credentials, where the
 // coordinator makes up a token; (2) on 127.0.0.1 with TLS and a token from
-// NATS_TOKEN. A worker without the token (or without the CA) is refused
+// NATS_TOKEN; (3) on 127.0.0.1 with TLS and client certificates. A worker
+// without the token (or the CA, or a client certificate) is refused
 // with a one-line error and exit status 1; one with them runs the sweep,
 // whose results equal a local run's. Everything runs in this process.
 func TestSweepSecure(t *testing.T) {
@@ -421,6 +433,13 @@ func TestSweepSecure(t *testing.T) {
 			coordArgs: []string{"--tls-cert", filepath.Join(pki, "server.pem"), "--tls-key", filepath.Join(pki, "server.key")},
 			badEnv:    "tls-s3cret", badWant: "bad certificate: the server's certificate was not accepted",
 			goodArgs: []string{"--tls-ca", filepath.Join(pki, "ca.pem")}},
+		{name: "client certificates", host: "127.0.0.1", scheme: "tls",
+			coordArgs: []string{"--tls-cert", filepath.Join(pki, "server.pem"), "--tls-key", filepath.Join(pki, "server.key"),
+				"--tls-ca", filepath.Join(pki, "ca.pem")},
+			badArgs: []string{"--tls-ca", filepath.Join(pki, "ca.pem")},
+			badWant: "bad certificate: the server refused the TLS connection",
+			goodArgs: []string{"--tls-ca", filepath.Join(pki, "ca.pem"), "--tls-cert", filepath.Join(pki, "client.pem"),
+				"--tls-key", filepath.Join(pki, "client.key")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("NATS_USER", "")
@@ -434,7 +453,7 @@ func TestSweepSecure(t *testing.T) {
 			args := append([]string{"sweep", spec, "--embedded-nats", tc.host + ":" + port, "--out", out, "--quiet"}, tc.coordArgs...)
 			go func() { status <- run(args, &cout, &cerr) }()
 			token := tc.coordEnv
-			if token == "" {
+			if tc.host == "0.0.0.0" {
 				file := filepath.Join(out, ".nats", "token")
 				waitFor(t, "the generated token", func() bool {
 					data, err := os.ReadFile(file)
@@ -455,7 +474,7 @@ func TestSweepSecure(t *testing.T) {
 			var bout, berr bytes.Buffer
 			st := run(append([]string{"worker", "--nats", url, "--quiet"}, tc.badArgs...), &bout, &berr)
 			msg := berr.String()
-			if st != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.badWant) || strings.Contains(msg, token) {
+			if st != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.badWant) || (token != "" && strings.Contains(msg, token)) {
 				t.Fatalf("worker without credentials: status %d, stderr %q; want one line with %q", st, msg, tc.badWant)
 			}
 			// Accepted: runs every job and stops once the queue is idle.
@@ -474,7 +493,7 @@ func TestSweepSecure(t *testing.T) {
 				t.Fatalf("sweep not finished 30 s after its worker stopped; worker:\n%s", gerr.String())
 			}
 			checkSweepOutput(t, out, ref, 4)
-			if tc.coordEnv == "" && !strings.Contains(cerr.String(), "NATS_TOKEN="+token+" accelopt worker --nats nats://<this host>:"+port) {
+			if tc.host == "0.0.0.0" && !strings.Contains(cerr.String(), "NATS_TOKEN="+token+" accelopt worker --nats nats://<this host>:"+port) {
 				t.Errorf("the coordinator does not say how workers pass the token:\n%s", cerr.String())
 			}
 			if n := strings.Count(gerr.String(), "accelopt worker: done "); n != 4 {
