@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"regexp"
 	"runtime"
@@ -17,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -150,17 +148,33 @@ func encodeResult(m *resultMsg) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// maxResultBytes bounds a decompressed result.
-const maxResultBytes = 1 << 30
+// maxResultBytes bounds a decompressed result (a 2000-layer network's is
+// about 10 MB).
+const maxResultBytes = 64 << 20
 
+// decodeResult reads a result message. It refuses one that decompresses to
+// more than maxResultBytes, is not one JSON document of a result, or is of
+// another format version.
 func decodeResult(data []byte) (*resultMsg, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("result: %w", err)
 	}
-	var m resultMsg
-	if err := json.NewDecoder(io.LimitReader(zr, maxResultBytes)).Decode(&m); err != nil {
+	raw, err := io.ReadAll(io.LimitReader(zr, maxResultBytes+1))
+	if err != nil {
 		return nil, fmt.Errorf("result: %w", err)
+	}
+	if len(raw) > maxResultBytes {
+		return nil, fmt.Errorf("result: more than %d bytes decompressed", maxResultBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var m resultMsg
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("result: %s", oneLine(err.Error()))
+	}
+	if dec.More() {
+		return nil, errors.New("result: data after the result")
 	}
 	if m.Version != JobVersion {
 		return nil, fmt.Errorf("result format version %d, this accelopt reads version %d", m.Version, JobVersion)
@@ -278,6 +292,11 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 		if err == nil && m.Error != "" {
 			err = errors.New(m.Error)
 		}
+		if err == nil {
+			if verr := checkResultFiles(j, h, m.Files); verr != nil {
+				err = fmt.Errorf("result rejected (from worker %q): %w", m.Worker, verr)
+			}
+		}
 		if err != nil && initial {
 			retry[h] = true // an old failure: try again
 			return nil
@@ -359,6 +378,10 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 
 	ticker := time.NewTicker(o.Poll)
 	defer ticker.Stop()
+	// A connection closed for good (credentials refused on reconnection)
+	// ends the run; the watch would just stay silent.
+	closedCheck := time.NewTicker(time.Second)
+	defer closedCheck.Stop()
 	started := false
 	for len(resolved) < len(todo) {
 		select {
@@ -366,6 +389,9 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 			return fmt.Errorf("%w: %d of %d jobs of this run collected; queued jobs stay queued", ErrInterrupted, done+failed, len(todo))
 		case e, ok := <-w.Updates():
 			if !ok {
+				if nc.IsClosed() {
+					return closedError(nc)
+				}
 				return errors.New("nats: the bucket watch ended")
 			}
 			if e == nil { // the end of the values already stored
@@ -383,6 +409,10 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 					return err
 				}
 			}
+		case <-closedCheck.C:
+			if nc.IsClosed() {
+				return closedError(nc)
+			}
 		case <-ticker.C:
 			if started {
 				fatal, err := poll()
@@ -397,6 +427,19 @@ func Coordinate(ctx context.Context, nc *nats.Conn, s Store, jobs []Job, o Coord
 	}
 	return nil
 }
+
+// closedError describes a connection closed for good (Connect's connections
+// close when the server refuses their credentials or certificate on
+// reconnection).
+func closedError(nc *nats.Conn) error {
+	if err := nc.LastError(); err != nil {
+		return fmt.Errorf("nats: connection closed: %s", oneLine(err.Error()))
+	}
+	return errors.New("nats: connection closed")
+}
+
+// hashRE matches a job hash (Job.Hash).
+var hashRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // isAlreadyQueued reports whether a publish was refused because the job's
 // subject already holds a message (the job is queued or running).
@@ -423,6 +466,8 @@ type WorkerOptions struct {
 	// MaxAttempts bounds the deliveries of one job (default
 	// DefaultMaxAttempts); past it the job is reported failed.
 	MaxAttempts int
+	// Limits bound the jobs this worker runs (zero fields: DefaultLimits).
+	Limits Limits
 	// OnEvent, when set, receives progress; calls are serialized.
 	OnEvent func(Event)
 }
@@ -432,7 +477,10 @@ type WorkerOptions struct {
 // IdleExit, the queue stays empty. Each job is acknowledged only after its
 // result is published, and the worker signals progress to the server while a
 // job runs, so a job whose worker dies is delivered again after the
-// consumer's ack wait. It returns nil when stopped by ctx or IdleExit.
+// consumer's ack wait. Each job is checked before it runs (Job.Validate with
+// o.Limits, and its hash against its subject); one that fails the checks is
+// reported failed with the reason. It returns nil when stopped by ctx or
+// IdleExit, and an error when the connection is closed for good.
 func Work(ctx context.Context, nc *nats.Conn, o WorkerOptions) error {
 	n, err := namesOf(o.Queue)
 	if err != nil {
@@ -465,6 +513,9 @@ func Work(ctx context.Context, nc *nats.Conn, o WorkerOptions) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if nc.IsClosed() {
+			return closedError(nc)
+		}
 		em.emit(Event{Kind: EventInfo, Worker: o.ID, Err: fmt.Errorf("waiting for the queue: %w", err)})
 		select {
 		case <-ctx.Done():
@@ -472,18 +523,22 @@ func Work(ctx context.Context, nc *nats.Conn, o WorkerOptions) error {
 		case <-time.After(wait):
 		}
 	}
+	o.Limits = o.Limits.orDefault()
 	wk := &worker{o: o, n: n, cons: cons, kv: kv, nc: nc, em: em, lastBusy: time.Now()}
-	ctx, stop := context.WithCancel(ctx)
+	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
 	for i := 0; i < o.Concurrency; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wk.loop(ctx, stop)
+			wk.loop(wctx, stop)
 		}()
 	}
 	wg.Wait()
+	if nc.IsClosed() && ctx.Err() == nil {
+		return closedError(nc)
+	}
 	return nil
 }
 
@@ -513,6 +568,10 @@ func (w *worker) loop(ctx context.Context, stop func()) {
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
+				return
+			}
+			if w.nc.IsClosed() {
+				stop()
 				return
 			}
 			if !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
@@ -561,20 +620,27 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		attempt = int(meta.NumDelivered)
 	}
 	ev := Event{Hash: h, Worker: w.o.ID, Attempt: attempt}
-	var j Job
-	err := json.Unmarshal(msg.Data(), &j)
-	if err == nil {
-		ev.Job = &j
-		if err = j.check(); err == nil && j.Hash() != h {
-			err = fmt.Errorf("job hash %s does not match its subject %s (coordinator and worker run different accelopt versions?)", j.Hash(), subj)
-		}
+	if !hashRE.MatchString(h) {
+		// Not a job's subject: there is no key to report it under.
+		_ = msg.Term()
+		ev.Kind, ev.Err = EventFailed, fmt.Errorf("message on %s is not a job (its subject does not end in a job hash); dropped", oneLine(subj))
+		w.em.emit(ev)
+		return
+	}
+	j, err := decodeJob(msg.Data(), w.o.Limits)
+	if err == nil && j.Hash() != h {
+		err = fmt.Errorf("job hash %s does not match its subject %s (coordinator and worker run different accelopt versions?)", j.Hash(), subj)
+	}
+	if j != nil && err == nil {
+		ev.Job = j
 	}
 	if err != nil {
-		w.finish(ctx, msg, ev, &resultMsg{Version: JobVersion, Hash: h, Worker: w.o.ID, Error: oneLine(err.Error())})
+		w.finish(ctx, msg, ev, &resultMsg{Version: JobVersion, Hash: h, Worker: w.o.ID,
+			Error: "job refused by the worker: " + oneLine(err.Error())})
 		return
 	}
 	if e, err := w.kv.Get(ctx, h); err == nil {
-		if m, err := decodeResult(e.Value()); err == nil && m.Error == "" {
+		if m, err := decodeResult(e.Value()); err == nil && m.Error == "" && m.Hash == h && checkResultFiles(j, h, m.Files) == nil {
 			_ = msg.Ack()
 			ev.Kind = EventSkip
 			w.em.emit(ev)
@@ -619,8 +685,16 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	defer os.RemoveAll(dir)
-	_, err = j.Run(ctx, dir)
+	jctx, cancelJob := ctx, context.CancelFunc(func() {})
+	if w.o.Limits.JobTimeout > 0 {
+		jctx, cancelJob = context.WithTimeout(ctx, w.o.Limits.JobTimeout)
+	}
+	_, err = j.Run(jctx, dir)
+	cancelJob()
 	ev.Runtime = time.Since(t0)
+	if errors.Is(err, ErrInterrupted) && ctx.Err() == nil && w.o.Limits.JobTimeout > 0 {
+		err = fmt.Errorf("stopped after %s: longer than this worker's job time limit", w.o.Limits.JobTimeout)
+	}
 	if errors.Is(err, ErrInterrupted) {
 		_ = msg.Nak()
 		ev.Kind = EventRequeue
@@ -681,74 +755,4 @@ func (w *worker) finish(ctx context.Context, msg jetstream.Msg, ev Event, res *r
 		ev.Kind, ev.Err = EventFailed, errors.New(res.Error)
 	}
 	w.em.emit(ev)
-}
-
-// Server is an embedded NATS server with JetStream.
-type Server struct {
-	ns *server.Server
-}
-
-// StartServer starts an embedded NATS server with JetStream enabled, listening
-// on addr (host:port; port 0 picks a free one) and keeping its streams under
-// storeDir, so that a server started again on the same folder finds its
-// queue and results.
-func StartServer(addr, storeDir string) (*Server, error) {
-	host, portStr, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("embedded NATS address %q: want host:port, e.g. 127.0.0.1:4222", addr)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("embedded NATS address %q: bad port", addr)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
-	}
-	if err := os.MkdirAll(storeDir, 0o755); err != nil {
-		return nil, fmt.Errorf("embedded NATS store %s: %w", storeDir, err)
-	}
-	ns, err := server.NewServer(&server.Options{
-		ServerName: "accelopt-embedded",
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   storeDir,
-		MaxPayload: 8 << 20,
-		NoLog:      true,
-		NoSigs:     true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("embedded NATS server: %w", err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		return nil, fmt.Errorf("embedded NATS server on %s did not start (is the port in use?)", addr)
-	}
-	return &Server{ns: ns}, nil
-}
-
-// URL is the address clients connect to.
-func (s *Server) URL() string { return s.ns.ClientURL() }
-
-// Shutdown stops the server.
-func (s *Server) Shutdown() {
-	s.ns.Shutdown()
-	s.ns.WaitForShutdown()
-}
-
-// Connect connects to a NATS server for a sweep. With retry, a server that is
-// not up yet (or goes away) is waited for indefinitely; otherwise the first
-// connection must succeed. Reconnection after a lost connection is always
-// unlimited.
-func Connect(url, name string, retry bool) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}
-	if retry {
-		opts = append(opts, nats.RetryOnFailedConnect(true))
-	}
-	nc, err := nats.Connect(url, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("nats %s: %w", url, err)
-	}
-	return nc, nil
 }

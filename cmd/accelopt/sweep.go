@@ -9,12 +9,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -27,6 +27,7 @@ func newSweepCmd() *cobra.Command {
 		workers                       int
 		ackWait                       time.Duration
 		quiet, list                   bool
+		nf                            natsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep SPEC.yaml",
@@ -43,6 +44,14 @@ jobs go to a NATS JetStream work queue and any number of 'accelopt worker --nats
 processes, on any machines, run them; --embedded-nats host:port starts a NATS server
 with JetStream inside this process for clusters without one. See docs/SWEEP.md.
 
+NATS security: credentials come from --creds FILE, --nkey FILE, or the environment
+(NATS_TOKEN, or NATS_USER and NATS_PASSWORD), never from other flags; TLS from a
+tls:// URL and --tls-ca, --tls-cert, --tls-key. An embedded server on a loopback
+address is open to the processes of this machine; on any other address it requires
+NATS_TOKEN or NATS_USER/NATS_PASSWORD if set, or else generates a token (kept in
+OUT/.nats/token) and prints how workers pass it. With --tls-cert and --tls-key it
+requires TLS; with --tls-ca too, client certificates signed by that CA.
+
 Spec (YAML; lists are crossed, relative paths are read from the spec's folder):
   networks: [resnet18, nets/small.csv]      # zoo names or network files
   templates: [eyeriss, simba]               # default [eyeriss]
@@ -55,6 +64,7 @@ Spec (YAML; lists are crossed, relative paths are read from the spec's folder):
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			specPath := args[0]
+			var err error
 			if natsURL != "" && embedded != "" {
 				return usageError{errors.New("sweep: give --nats or --embedded-nats, not both")}
 			}
@@ -64,6 +74,24 @@ Spec (YAML; lists are crossed, relative paths are read from the spec's folder):
 			}
 			if ackWait <= 0 {
 				return usageError{fmt.Errorf("--ack-wait %s: must be positive", ackWait)}
+			}
+			if !distributed && (nf != natsFlags{}) {
+				return usageError{errors.New("--creds, --nkey and --tls-* need --nats or --embedded-nats")}
+			}
+			// Check the security settings before any work.
+			var (
+				clientOpts sweep.ClientOptions
+				serverOpts sweep.ServerOptions
+			)
+			switch {
+			case embedded != "":
+				if serverOpts, err = nf.serverOptions(embedded, filepath.Join(out, ".nats"), os.Getenv); err != nil {
+					return usageError{fmt.Errorf("--embedded-nats: %w", err)}
+				}
+			case natsURL != "":
+				if clientOpts, err = nf.clientOptions("accelopt sweep", os.Getenv); err != nil {
+					return usageError{fmt.Errorf("--nats: %w", err)}
+				}
 			}
 			spec, err := sweep.ReadSpec(specPath)
 			if err != nil {
@@ -96,24 +124,33 @@ Spec (YAML; lists are crossed, relative paths are read from the spec's folder):
 				}
 				runErr = sweep.RunLocal(ctx, store, jobs, sweep.LocalOptions{Workers: workers, OnEvent: prog.event})
 			} else {
-				url := natsURL
+				var nc *nats.Conn
 				if embedded != "" {
-					storeDir := filepath.Join(out, ".nats")
-					srv, err := sweep.StartServer(embedded, storeDir)
+					srv, err := sweep.StartServer(serverOpts)
 					if err != nil {
 						prog.finish()
 						return usageError{fmt.Errorf("--embedded-nats: %w", err)}
 					}
 					defer srv.Shutdown()
-					url = srv.URL()
-					port := url[strings.LastIndexByte(url, ':')+1:]
-					prog.logf("accelopt: embedded NATS server at %s (JetStream store %s); start workers with: accelopt worker --nats nats://<this host>:%s",
-						url, storeDir, port)
-				}
-				nc, err := sweep.Connect(url, "accelopt sweep", false)
-				if err != nil {
-					prog.finish()
-					return usageError{fmt.Errorf("--nats: %w", err)}
+					hint := nf.workerHint(srv, serverOpts.TLS != nil)
+					if srv.Auth() == sweep.AuthGeneratedToken {
+						// Printed even with --quiet: workers cannot join without it.
+						prog.printAlways(fmt.Sprintf("accelopt: embedded NATS server on %s requires a token (generated, kept in %s); start workers with: %s",
+							embedded, srv.TokenFile(), hint))
+					} else {
+						prog.logf("accelopt: embedded NATS server at %s (JetStream store %s, authentication: %s, TLS: %v); start workers with: %s",
+							srv.URL(), serverOpts.StoreDir, srv.Auth(), serverOpts.TLS != nil, hint)
+					}
+					if nc, err = srv.Connect("accelopt sweep"); err != nil {
+						prog.finish()
+						return err
+					}
+				} else {
+					clientOpts.OnError = func(err error) { prog.logf("accelopt: %s", oneLine(err.Error())) }
+					if nc, err = sweep.Connect(ctx, natsURL, clientOpts); err != nil {
+						prog.finish()
+						return usageError{fmt.Errorf("--nats: %w", err)}
+					}
 				}
 				defer nc.Close()
 				runErr = sweep.Coordinate(ctx, nc, store, jobs, sweep.CoordinatorOptions{Queue: queue, AckWait: ackWait,
@@ -152,6 +189,7 @@ Spec (YAML; lists are crossed, relative paths are read from the spec's folder):
 	f.DurationVar(&ackWait, "ack-wait", sweep.DefaultAckWait, "time after which the job of a worker that stopped answering goes to another worker")
 	f.BoolVar(&quiet, "quiet", false, "no progress on stderr")
 	f.BoolVar(&list, "list", false, "print the jobs and their hashes without running them")
+	nf.register(f)
 	return cmd
 }
 
@@ -223,6 +261,13 @@ func newSweepProgress(w io.Writer, quiet bool, total int) *sweepProgress {
 func (p *sweepProgress) line() {
 	fmt.Fprintf(p.w, "accelopt: sweep: %d/%d jobs done, %d failed, %.0f s\n", p.done, p.total, p.failed, time.Since(p.t0).Seconds())
 	p.last = time.Now()
+}
+
+// printAlways prints a message line, also when quiet.
+func (p *sweepProgress) printAlways(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.printLocked(s)
 }
 
 // logf prints a message line (above the bar, if any).

@@ -44,17 +44,43 @@ func TestSweepBadInput(t *testing.T) {
 		name, spec string
 		flags      []string
 		want       []string // substrings of the one-line error
+		env        map[string]string
 	}{
-		{"fractional seed", "networks: [net.csv]\nseeds: [0.5]\n", nil, []string{"spec.yaml", "line 2", "seeds[0]"}},
-		{"unknown key", "networks: [net.csv]\nbudget: {}\n", nil, []string{"spec.yaml", "budget"}},
-		{"missing network", "networks: [net.csv, gone.csv]\n", nil, []string{"spec.yaml", "networks[1]", "gone.csv"}},
-		{"bad template", "networks: [net.csv]\ntemplates: [eyeriss, tpu]\n", nil, []string{"spec.yaml", "templates[1]"}},
-		{"both servers", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1", "--embedded-nats", "127.0.0.1:0"}, []string{"--nats or --embedded-nats"}},
-		{"bad embedded address", "networks: [net.csv]\n", []string{"--embedded-nats", "nowhere"}, []string{"--embedded-nats", "host:port"}},
-		{"no server", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1"}, []string{"--nats"}},
-		{"bad ack wait", "networks: [net.csv]\n", []string{"--ack-wait", "0s"}, []string{"--ack-wait"}},
+		{"fractional seed", "networks: [net.csv]\nseeds: [0.5]\n", nil, []string{"spec.yaml", "line 2", "seeds[0]"}, nil},
+		{"unknown key", "networks: [net.csv]\nbudget: {}\n", nil, []string{"spec.yaml", "budget"}, nil},
+		{"missing network", "networks: [net.csv, gone.csv]\n", nil, []string{"spec.yaml", "networks[1]", "gone.csv"}, nil},
+		{"bad template", "networks: [net.csv]\ntemplates: [eyeriss, tpu]\n", nil, []string{"spec.yaml", "templates[1]"}, nil},
+		{"both servers", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1", "--embedded-nats", "127.0.0.1:0"}, []string{"--nats or --embedded-nats"}, nil},
+		{"bad embedded address", "networks: [net.csv]\n", []string{"--embedded-nats", "nowhere"}, []string{"--embedded-nats", "host:port"}, nil},
+		{"no server", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1"}, []string{"--nats", "unreachable"}, nil},
+		{"no server, credentials in the URL", "networks: [net.csv]\n", []string{"--nats", "nats://u:s3cret@127.0.0.1:1"},
+			[]string{"--nats", "unreachable", "u:xxxxx@"}, nil},
+		{"creds without nats", "networks: [net.csv]\n", []string{"--creds", "u.creds"}, []string{"--creds", "--nats or --embedded-nats"}, nil},
+		{"missing creds file", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1", "--creds", "/nonexistent/u.creds"},
+			[]string{"--creds", "/nonexistent/u.creds"}, nil},
+		{"missing nkey file", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1", "--nkey", "/nonexistent/u.nk"},
+			[]string{"--nkey", "/nonexistent/u.nk"}, nil},
+		{"creds and token", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1", "--creds", "/nonexistent/u.creds"},
+			[]string{"--creds and NATS_TOKEN"}, map[string]string{"NATS_TOKEN": "t"}},
+		{"cert without key", "networks: [net.csv]\n", []string{"--nats", "tls://127.0.0.1:1", "--tls-cert", "c.pem"},
+			[]string{"--tls-cert and --tls-key"}, nil},
+		{"missing CA", "networks: [net.csv]\n", []string{"--nats", "tls://127.0.0.1:1", "--tls-ca", "/nonexistent/ca.pem"},
+			[]string{"--tls-ca", "/nonexistent/ca.pem"}, nil},
+		{"user without password", "networks: [net.csv]\n", []string{"--nats", "nats://127.0.0.1:1"},
+			[]string{"NATS_USER and NATS_PASSWORD"}, map[string]string{"NATS_USER": "u"}},
+		{"creds with embedded", "networks: [net.csv]\n", []string{"--embedded-nats", "127.0.0.1:0", "--creds", "u.creds"},
+			[]string{"--embedded-nats", "--creds"}, nil},
+		{"embedded CA without certificate", "networks: [net.csv]\n", []string{"--embedded-nats", "127.0.0.1:0", "--tls-ca", "ca.pem"},
+			[]string{"--embedded-nats", "--tls-cert"}, nil},
+		{"embedded token and user", "networks: [net.csv]\n", []string{"--embedded-nats", "127.0.0.1:0"},
+			[]string{"--embedded-nats", "not NATS_USER/NATS_PASSWORD and NATS_TOKEN"},
+			map[string]string{"NATS_TOKEN": "t", "NATS_USER": "u", "NATS_PASSWORD": "p"}},
+		{"bad ack wait", "networks: [net.csv]\n", []string{"--ack-wait", "0s"}, []string{"--ack-wait"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"NATS_TOKEN", "NATS_USER", "NATS_PASSWORD"} {
+				t.Setenv(k, tc.env[k])
+			}
 			p := writeSweepSpec(t, tc.spec)
 			args := append([]string{"sweep", p, "--quiet", "--out", t.TempDir()}, tc.flags...)
 			var out, errb bytes.Buffer
@@ -70,11 +96,28 @@ func TestSweepBadInput(t *testing.T) {
 					t.Errorf("error %q lacks %q", msg, w)
 				}
 			}
+			if strings.Contains(msg, "s3cret") {
+				t.Errorf("error %q shows a password", msg)
+			}
 		})
 	}
-	var out, errb bytes.Buffer
-	if st := run([]string{"worker", "--concurrency", "-1"}, &out, &errb); st != 1 || strings.Count(errb.String(), "\n") != 1 {
-		t.Errorf("worker --concurrency -1: status %d, stderr %q", st, errb.String())
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--concurrency", "-1"}, "--concurrency"},
+		{[]string{"--max-layers", "0"}, "--max-layers"},
+		{[]string{"--max-dim", "-3"}, "--max-dim"},
+		{[]string{"--job-timeout", "-1s"}, "--job-timeout"},
+		{[]string{"--tls-ca", "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"},
+		{[]string{"--nkey", "/nonexistent/u.nk"}, "--nkey"},
+		{[]string{"--creds", "/nonexistent/u.creds", "--nkey", "/nonexistent/u.nk"}, "not --creds and --nkey"},
+	} {
+		var out, errb bytes.Buffer
+		st := run(append([]string{"worker"}, tc.flags...), &out, &errb)
+		if msg := errb.String(); st != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) {
+			t.Errorf("worker %v: status %d, stderr %q, want one line with %q", tc.flags, st, msg, tc.want)
+		}
 	}
 }
 

@@ -21,6 +21,8 @@ func newWorkerCmd() *cobra.Command {
 		concurrency    int
 		idleExit       time.Duration
 		quiet          bool
+		nf             natsFlags
+		limits         sweep.Limits
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -31,6 +33,16 @@ for the coordinator. Start one worker per machine, in any number and at any time
 job whose worker dies is handed to another after the sweep's --ack-wait. The
 worker waits for the server when it is not up yet and reconnects when it goes away.
 Ctrl-C (or SIGTERM) hands the running jobs back to the queue and stops.
+
+Credentials: --creds FILE, --nkey FILE, or the environment (NATS_TOKEN, or NATS_USER
+and NATS_PASSWORD). TLS: a tls:// URL, --tls-ca (the CA of the server's certificate),
+--tls-cert and --tls-key (a client certificate). A server that refuses the
+credentials or the certificate is an error at once (exit status 1); an unreachable
+one is waited for.
+
+Every job is checked before it runs (layers, dimensions, budgets, search effort,
+against the --max-* limits); one outside them, malformed or not matching its hash is
+reported failed with the reason, and the worker goes on.
 
 Each job prints 'start <hash>' and 'done <hash>' lines on stderr (nothing with --quiet).`,
 		Args: cobra.NoArgs,
@@ -44,6 +56,22 @@ Each job prints 'start <hash>' and 'done <hash>' lines on stderr (nothing with -
 			if idleExit < 0 {
 				return usageError{fmt.Errorf("--idle-exit %s: must be 0 or more", idleExit)}
 			}
+			for _, c := range []struct {
+				flag string
+				v    int
+			}{{"--max-layers", limits.MaxLayers}, {"--max-dim", limits.MaxDim}, {"--max-starts", limits.MaxStarts},
+				{"--max-rounds", limits.MaxRounds}} {
+				if c.v <= 0 {
+					return usageError{fmt.Errorf("%s %d: must be positive", c.flag, c.v)}
+				}
+			}
+			if limits.JobTimeout < 0 {
+				return usageError{fmt.Errorf("--job-timeout %s: must be 0 or more", limits.JobTimeout)}
+			}
+			copts, err := nf.clientOptions("accelopt worker", os.Getenv)
+			if err != nil {
+				return usageError{err}
+			}
 			stderr := cmd.ErrOrStderr()
 			var mu sync.Mutex
 			logf := func(format string, a ...any) {
@@ -54,15 +82,22 @@ Each job prints 'start <hash>' and 'done <hash>' lines on stderr (nothing with -
 				defer mu.Unlock()
 				fmt.Fprintf(stderr, "accelopt worker: "+format+"\n", a...)
 			}
-			nc, err := sweep.Connect(natsURL, "accelopt worker", true)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			copts.Wait = true
+			copts.OnWait = func(err error) { logf("waiting for the server: %s", oneLine(err.Error())) }
+			copts.OnError = func(err error) { logf("%s", oneLine(err.Error())) }
+			nc, err := sweep.Connect(ctx, natsURL, copts)
 			if err != nil {
+				if ctx.Err() != nil {
+					logf("stopped")
+					return nil
+				}
 				return usageError{fmt.Errorf("--nats: %w", err)}
 			}
 			defer nc.Close()
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			logf("pid %d, %d job slots, queue %s on %s", os.Getpid(), concurrency, queue, natsURL)
-			err = sweep.Work(ctx, nc, sweep.WorkerOptions{Queue: queue, Concurrency: concurrency, IdleExit: idleExit,
+			logf("pid %d, %d job slots, queue %s on %s", os.Getpid(), concurrency, queue, sweep.RedactURL(natsURL))
+			err = sweep.Work(ctx, nc, sweep.WorkerOptions{Queue: queue, Concurrency: concurrency, IdleExit: idleExit, Limits: limits,
 				OnEvent: func(ev sweep.Event) {
 					label := ""
 					if ev.Job != nil {
@@ -84,7 +119,7 @@ Each job prints 'start <hash>' and 'done <hash>' lines on stderr (nothing with -
 					}
 				}})
 			if err != nil {
-				return usageError{err}
+				return fmt.Errorf("worker: %w", err)
 			}
 			logf("stopped")
 			return nil
@@ -96,5 +131,12 @@ Each job prints 'start <hash>' and 'done <hash>' lines on stderr (nothing with -
 	f.StringVar(&queue, "queue", sweep.DefaultQueue, "queue name, as given to accelopt sweep --queue")
 	f.DurationVar(&idleExit, "idle-exit", 0, "stop after finding no job for this long (0: run until stopped)")
 	f.BoolVar(&quiet, "quiet", false, "no log on stderr")
+	dl := sweep.DefaultLimits()
+	f.IntVar(&limits.MaxLayers, "max-layers", dl.MaxLayers, "refuse jobs whose network has more layers")
+	f.IntVar(&limits.MaxDim, "max-dim", dl.MaxDim, "refuse jobs with a larger layer dimension, stride, dilation, group or repeat count")
+	f.IntVar(&limits.MaxStarts, "max-starts", dl.MaxStarts, "refuse jobs with more local-search starts per layer")
+	f.IntVar(&limits.MaxRounds, "max-rounds", dl.MaxRounds, "refuse jobs with more hardware search rounds")
+	f.DurationVar(&limits.JobTimeout, "job-timeout", 0, "fail a job that runs longer than this (0: no limit)")
+	nf.register(f)
 	return cmd
 }

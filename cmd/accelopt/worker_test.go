@@ -3,7 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -332,4 +339,167 @@ func grepLine(s, sub string) string {
 		}
 	}
 	return fmt.Sprintf("(no line with %q)", sub)
+}
+
+// writeTestPKI writes a CA (ca.pem), a server certificate for 127.0.0.1
+// (server.pem, server.key) and a client certificate (client.pem,
+// client.key) made for the test into dir.
+func writeTestPKI(t *testing.T, dir string) {
+	t.Helper()
+	now := time.Now()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	write := func(name, typ string, der []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caKey, srvKey, cliKey := key(), key(), key()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "accelopt test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caTmpl, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cliTmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "worker"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	cliDER, err := x509.CreateCertificate(rand.Reader, cliTmpl, caTmpl, &cliKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("ca.pem", "CERTIFICATE", caDER)
+	write("server.pem", "CERTIFICATE", srvDER)
+	write("client.pem", "CERTIFICATE", cliDER)
+	for name, k := range map[string]*ecdsa.PrivateKey{"server.key": srvKey, "client.key": cliKey} {
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(name, "EC PRIVATE KEY", der)
+	}
+}
+
+// waitFor polls cond every 20 ms for up to 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30 s for %s", what)
+		}
+	}
+}
+
+// TestSweepSecure runs a 4-job sweep on embedded servers that require
+// authentication: (1) on every interface without credentials, where the
+// coordinator makes up a token; (2) on 127.0.0.1 with TLS and a token from
+// NATS_TOKEN; (3) on 127.0.0.1 with TLS and client certificates. A worker
+// without the token (or the CA, or a client certificate) is refused
+// with a one-line error and exit status 1; one with them runs the sweep,
+// whose results equal a local run's. Everything runs in this process.
+func TestSweepSecure(t *testing.T) {
+	spec := writeSweepSpec(t, "networks: [net.csv]\ntemplates: [eyeriss, simba]\nseeds: [1, 2]\nstarts: 1\nrounds: 1\n")
+	ref := t.TempDir()
+	runOK(t, "sweep", spec, "--out", ref, "--quiet")
+	pki := t.TempDir()
+	writeTestPKI(t, pki)
+	for _, tc := range []struct {
+		name      string
+		host      string
+		coordEnv  string // NATS_TOKEN of the coordinator
+		coordArgs []string
+		scheme    string
+		badArgs   []string // a worker that is refused
+		badEnv    string   // its NATS_TOKEN
+		badWant   string
+		goodArgs  []string
+	}{
+		{name: "generated token", host: "0.0.0.0", scheme: "nats",
+			badWant: "authorization violation: the server requires credentials and none were given"},
+		{name: "tls and token", host: "127.0.0.1", coordEnv: "tls-s3cret", scheme: "tls",
+			coordArgs: []string{"--tls-cert", filepath.Join(pki, "server.pem"), "--tls-key", filepath.Join(pki, "server.key")},
+			badEnv:    "tls-s3cret", badWant: "bad certificate: the server's certificate was not accepted",
+			goodArgs: []string{"--tls-ca", filepath.Join(pki, "ca.pem")}},
+		{name: "client certificates", host: "127.0.0.1", scheme: "tls",
+			coordArgs: []string{"--tls-cert", filepath.Join(pki, "server.pem"), "--tls-key", filepath.Join(pki, "server.key"),
+				"--tls-ca", filepath.Join(pki, "ca.pem")},
+			badArgs: []string{"--tls-ca", filepath.Join(pki, "ca.pem")},
+			badWant: "bad certificate: the server refused the TLS connection",
+			goodArgs: []string{"--tls-ca", filepath.Join(pki, "ca.pem"), "--tls-cert", filepath.Join(pki, "client.pem"),
+				"--tls-key", filepath.Join(pki, "client.key")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("NATS_USER", "")
+			t.Setenv("NATS_PASSWORD", "")
+			t.Setenv("NATS_TOKEN", tc.coordEnv)
+			port := freeAddr(t)[len("127.0.0.1:"):]
+			out := t.TempDir()
+			var cout, cerr bytes.Buffer
+			status := make(chan int, 1)
+			t0 := time.Now()
+			args := append([]string{"sweep", spec, "--embedded-nats", tc.host + ":" + port, "--out", out, "--quiet"}, tc.coordArgs...)
+			go func() { status <- run(args, &cout, &cerr) }()
+			token := tc.coordEnv
+			if tc.host == "0.0.0.0" {
+				file := filepath.Join(out, ".nats", "token")
+				waitFor(t, "the generated token", func() bool {
+					data, err := os.ReadFile(file)
+					token = strings.TrimSpace(string(data))
+					return err == nil && len(token) == 32
+				})
+			}
+			waitFor(t, "the embedded server", func() bool {
+				c, err := net.Dial("tcp", "127.0.0.1:"+port)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+			url := tc.scheme + "://127.0.0.1:" + port
+			// Refused: exit status 1, one line saying why, no secret.
+			t.Setenv("NATS_TOKEN", tc.badEnv)
+			var bout, berr bytes.Buffer
+			st := run(append([]string{"worker", "--nats", url, "--quiet"}, tc.badArgs...), &bout, &berr)
+			msg := berr.String()
+			if st != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.badWant) || (token != "" && strings.Contains(msg, token)) {
+				t.Fatalf("worker without credentials: status %d, stderr %q; want one line with %q", st, msg, tc.badWant)
+			}
+			// Accepted: runs every job and stops once the queue is idle.
+			t.Setenv("NATS_TOKEN", token)
+			var gout, gerr bytes.Buffer
+			st = run(append([]string{"worker", "--nats", url, "--concurrency", "2", "--idle-exit", "1s"}, tc.goodArgs...), &gout, &gerr)
+			if st != 0 {
+				t.Fatalf("worker with credentials: status %d\n%s", st, gerr.String())
+			}
+			select {
+			case st := <-status:
+				if st != 0 {
+					t.Fatalf("sweep: status %d: %s", st, cerr.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("sweep not finished 30 s after its worker stopped; worker:\n%s", gerr.String())
+			}
+			checkSweepOutput(t, out, ref, 4)
+			if tc.host == "0.0.0.0" && !strings.Contains(cerr.String(), "NATS_TOKEN="+token+" accelopt worker --nats nats://<this host>:"+port) {
+				t.Errorf("the coordinator does not say how workers pass the token:\n%s", cerr.String())
+			}
+			if n := strings.Count(gerr.String(), "accelopt worker: done "); n != 4 {
+				t.Errorf("the worker finished %d jobs, want 4:\n%s", n, gerr.String())
+			}
+			t.Logf("%s: 4 jobs in %.1f s; refused worker: %s", tc.name, time.Since(t0).Seconds(), strings.TrimSpace(msg))
+		})
+	}
 }
