@@ -60,6 +60,7 @@ func main() {
 		diffs    []string
 		dir      string
 		expected *golden.Expected
+		links    bool // accelopt's evaluation used inter-PE link transfers
 	}
 	jobs := make(chan int)
 	results := make(chan outcome)
@@ -97,6 +98,7 @@ func main() {
 					tol := math.Max(1e-6, 0.006*float64(terms(e))/math.Max(e.EnergyPJ, 1e-9))
 					o.diffs = golden.Compare(r, e, tol)
 					o.expected = e
+					o.links = usesLinks(r)
 					o.status = "agree"
 					if len(o.diffs) > 0 {
 						o.status = "differ"
@@ -115,9 +117,12 @@ func main() {
 		close(results)
 	}()
 	counts := map[string]int{}
-	kept := 0
+	kept, linked := 0, 0
 	for o := range results {
 		counts[o.status]++
+		if o.links {
+			linked++
+		}
 		if o.status != "agree" && o.status != "both-reject" && o.status != "tl-rejects" {
 			fmt.Printf("%s %s: %s\n", o.status, o.name, strings.Join(first(o.diffs, 4), "; "))
 		}
@@ -134,11 +139,23 @@ func main() {
 			os.RemoveAll(o.dir)
 		}
 	}
-	fmt.Printf("cases %d: agree %d, differ %d, accelopt rejects %d, timeloop rejects %d, both reject %d, generator errors %d\n",
-		*n, counts["agree"], counts["differ"], counts["ao-rejects"], counts["tl-rejects"], counts["both-reject"], counts["gen-error"])
+	fmt.Printf("cases %d: agree %d, differ %d, accelopt rejects %d, timeloop rejects %d, both reject %d, generator errors %d; %d evaluated cases use link transfers\n",
+		*n, counts["agree"], counts["differ"], counts["ao-rejects"], counts["tl-rejects"], counts["both-reject"], counts["gen-error"], linked)
 	if counts["differ"]+counts["ao-rejects"] > 0 {
 		os.Exit(1)
 	}
+}
+
+// usesLinks reports whether an evaluation moved words over inter-PE links.
+func usesLinks(r *eval.Result) bool {
+	for _, l := range r.Levels {
+		for _, st := range l.DataSpaces {
+			if st.LinkTransfers != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func first(s []string, n int) []string {
@@ -317,9 +334,9 @@ func (s archSource) draw(rng *rand.Rand) (*testCase, error) {
 			c.archName += fmt.Sprintf("l%g", ov["lanes"])
 		}
 	}
-	for try := 0; try < 50; try++ {
+	for try := 0; try < 200; try++ {
 		c.l, c.layerName = randomLayer(rng)
-		for k := 0; k < 40; k++ {
+		for k := 0; k < 50; k++ {
 			m := randomMapping(rng, c.a, c.l, s.baseKeep)
 			if m.Validate(c.a, c.l) == nil && eval.Fits(c.a, c.l, m) {
 				c.m = m
