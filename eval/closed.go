@@ -48,16 +48,18 @@ func (n *nest) analyse() *analysis {
 	}
 	var w deltas.Walk
 	var g deltas.Group
+	var steps []point
+	var ends []int64
 	// Innermost level: every operand once per MAC.
 	f0 := n.first[0]
 	if n.master[f0] {
-		ends := n.outerLoops(f0, &w)
-		n.fillGroup(f0, &g)
+		loops := n.outerLoops(f0, &w)
+		g.Reset(n.fanout[f0], n.hsize[f0], n.vsize[f0])
 		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-			an.spat[f0][ds] = an.computes
-			trans := n.translations(ends, ds, w.Trans[:0])
-			an.ca[f0][ds], an.weighted[f0][ds], an.links[f0][ds] =
-				deltas.MACSums(w.Ends, trans, &g, int(ds), n.groups[f0][ds], n.fanout[f0])
+			w.Trans = n.translations(loops, ds, w.Trans[:0])
+			steps, ends = n.groupSteps(f0, ds, steps[:0], ends[:0])
+			s := deltas.FanSums(&w, &g, steps, ends, int(ds), n.groups[f0][ds], true, an.computes)
+			an.setMaster(n, f0, ds, s)
 		}
 	} else {
 		for ds := range an.acc[f0] {
@@ -67,25 +69,21 @@ func (n *nest) analyse() *analysis {
 	for i := 1; i < len(n.bound); i++ {
 		b := n.bound[i-1]
 		f := n.first[i]
-		ends := n.outerLoops(b, &w)
-		w.Group = nil
+		loops := n.outerLoops(b, &w)
 		if n.master[f] {
-			n.fillGroup(f, &g)
-			w.Group = &g
+			g.Reset(n.fanout[f], n.hsize[f], n.vsize[f])
 		}
 		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-			w.Trans = n.translations(ends, ds, w.Trans[:0])
-			w.Ext, w.Size, w.DS = n.extent[b][ds], n.size[b][ds], int(ds)
-			if w.Group == nil {
+			w.Trans = n.translations(loops, ds, w.Trans[:0])
+			w.Ext, w.Size = n.extent[b][ds], n.size[b][ds]
+			if !n.master[f] {
+				w.Group = nil
 				an.acc[f][ds] = w.Sum().S0
 				continue
 			}
-			w.Groups = n.groups[f][ds]
-			s := w.Sum()
-			an.spat[f][ds] = s.S0
-			an.ca[f][ds] = s.SG
-			an.weighted[f][ds] = s.S0*n.fanout[f] - s.SL
-			an.links[f][ds] = s.SL
+			steps, ends = n.groupSteps(f, ds, steps[:0], ends[:0])
+			s := deltas.FanSums(&w, &g, steps, ends, int(ds), n.groups[f][ds], false, 0)
+			an.setMaster(n, f, ds, s)
 		}
 	}
 	return an
@@ -119,15 +117,23 @@ func (n *nest) translations(loops []int, ds workload.DataSpace, out []point) []p
 	return out
 }
 
-// fillGroup describes the spatial group whose master is f for the link
-// analysis: its elements' translations per data space and its grid.
-func (n *nest) fillGroup(f int, g *deltas.Group) {
-	g.Reset(n.fanout[f], n.hsize[f], n.vsize[f])
-	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-		for i := f; i >= n.groupLo[f]; i-- {
-			var unit [workload.NumDims]int64
-			unit[n.loops[i].dim] = n.scale[i]
-			g.Expand(int(ds), project(ds, &unit, n.coefs), n.loops[i].end)
-		}
+// groupSteps appends the loops of the spatial group whose master is f,
+// innermost first: the translation of data space ds per iteration and the
+// end.
+func (n *nest) groupSteps(f int, ds workload.DataSpace, steps []point, ends []int64) ([]point, []int64) {
+	for i := n.groupLo[f]; i <= f; i++ {
+		var unit [workload.NumDims]int64
+		unit[n.loops[i].dim] = n.scale[i]
+		steps = append(steps, project(ds, &unit, n.coefs))
+		ends = append(ends, n.loops[i].end)
 	}
+	return steps, ends
+}
+
+// setMaster stores a fan-out's totals at its master loop.
+func (an *analysis) setMaster(n *nest, f int, ds workload.DataSpace, s deltas.Sums) {
+	an.spat[f][ds] = s.S0
+	an.ca[f][ds] = s.SG
+	an.weighted[f][ds] = s.S0*n.fanout[f] - s.SL
+	an.links[f][ds] = s.SL
 }

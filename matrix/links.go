@@ -29,6 +29,7 @@ type linkScratch struct {
 	gdim  [nd]int   // the fan-out's loops, innermost first: dimension,
 	gend  [nd]int64 // end
 	gsc   [nd]int64 // and scale
+	steps []deltas.Point
 	on    [maxL * nds]bool
 	any   [nds]bool
 	sg    [maxL * nds]float64
@@ -124,7 +125,8 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			lk.scale = append(lk.scale, w.extAt(l2-1, d)*iround(S2[d]))
 		}
 	}
-	groupBuilt := false
+	lk.group.Reset(F, H, V)
+	computes := iround(w.eab[0])
 	for ds := 0; ds < nds; ds++ {
 		// Carry translations.
 		tr := lk.walk.Trans[:0]
@@ -136,75 +138,13 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			disp[d] -= lk.scale[j]
 		}
 		lk.walk.Trans = tr
-		// Span of neighbour differences per coordinate; zero differences
-		// need a loop that does not move ds or two loops on one coordinate.
-		var span deltas.Point
-		var cover [deltas.Rank]int
-		zeroStep := false
+		lk.steps = lk.steps[:0]
 		for g := 0; g < ng; g++ {
 			var u [nd]int64
 			u[lk.gdim[g]] = lk.gsc[g]
-			st := deltas.Project(ds, &u, c)
-			moves := false
-			for r := range st {
-				a := st[r]
-				if a < 0 {
-					a = -a
-				}
-				if a != 0 {
-					moves = true
-					cover[r]++
-				}
-				span[r] += (lk.gend[g] - 1) * a
-			}
-			if !moves {
-				zeroStep = true
-			}
+			lk.steps = append(lk.steps, deltas.Project(ds, &u, c))
 		}
-		for r := range cover {
-			if cover[r] > 1 {
-				zeroStep = true
-			}
-		}
-		G := iround(w.groups[l*nds+ds])
-		need := false
-		for j := range tr {
-			t := &tr[j]
-			inSpan, zero := true, true
-			for r := range t {
-				a := t[r]
-				if a < 0 {
-					a = -a
-				}
-				if a > span[r] {
-					inSpan = false
-				}
-				if a != 0 {
-					zero = false
-				}
-			}
-			if !inSpan || (zero && !zeroStep) {
-				continue
-			}
-			if !groupBuilt {
-				w.buildGroup(ng, F, H, V, c)
-				groupBuilt = true
-			}
-			if lk.group.Result(ds, *t).Groups < G {
-				need = true
-				break
-			}
-		}
-		if !need {
-			continue
-		}
-		k := l*nds + ds
-		if l == 0 {
-			ca, weighted, links := deltas.MACSums(lk.walk.Ends, tr, &lk.group, ds, G, F)
-			s0 := iround(w.eab[0])
-			lk.s0[k], lk.sg[k], lk.sl[k] = float64(s0), float64(ca), float64(links)
-			_ = weighted
-		} else {
+		if l > 0 {
 			var mold [nd]int64
 			for d := 0; d < nd; d++ {
 				mold[d] = w.extAt(l-1, d) - 1
@@ -216,27 +156,16 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 				size *= ext[r]
 			}
 			lk.walk.Ext, lk.walk.Size = ext, size
-			lk.walk.Group, lk.walk.DS, lk.walk.Groups = &lk.group, ds, G
-			s := lk.walk.Sum()
-			lk.s0[k], lk.sg[k], lk.sl[k] = float64(s.S0), float64(s.SG), float64(s.SL)
 		}
-		if lk.sl[k] != 0 || lk.sg[k] != float64(G)*lk.s0[k] {
-			lk.on[k] = true
-			lk.any[ds] = true
+		G := iround(w.groups[l*nds+ds])
+		sm := deltas.FanSums(&lk.walk, &lk.group, lk.steps, lk.gend[:ng], ds, G, l == 0, computes)
+		if sm.SL == 0 && sm.SG == G*sm.S0 {
+			continue
 		}
-	}
-}
-
-// buildGroup lists the fan-out's elements for every data space.
-func (w *work) buildGroup(ng int, F, H, V int64, c deltas.Coefs) {
-	lk := &w.lk
-	lk.group.Reset(F, H, V)
-	for ds := 0; ds < nds; ds++ {
-		for g := ng - 1; g >= 0; g-- {
-			var u [nd]int64
-			u[lk.gdim[g]] = lk.gsc[g]
-			lk.group.Expand(ds, deltas.Project(ds, &u, c), lk.gend[g])
-		}
+		k := l*nds + ds
+		lk.s0[k], lk.sg[k], lk.sl[k] = float64(sm.S0), float64(sm.SG), float64(sm.SL)
+		lk.on[k] = true
+		lk.any[ds] = true
 	}
 }
 
