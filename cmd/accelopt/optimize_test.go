@@ -118,3 +118,47 @@ func TestOptimizeBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldensCommand re-checks the project's own golden cases and fails on
+// a case whose expected counts were tampered with.
+func TestGoldensCommand(t *testing.T) {
+	out := runOK(t, "goldens", "../../golden/testdata")
+	if !strings.Contains(out, "0 off or failing") {
+		t.Errorf("goldens: %s", out)
+	}
+	src := "../../golden/testdata/difftest-session4"
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one string
+	for _, e := range entries {
+		if e.IsDir() {
+			one = filepath.Join(src, e.Name())
+			break
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "case")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"arch.yaml", "problem.yaml", "map.yaml", "ERT.yaml", "ART.yaml", "expected.json"} {
+		data, err := os.ReadFile(filepath.Join(one, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "expected.json" {
+			data = bytes.Replace(data, []byte(`"cycles": `), []byte(`"cycles": 1`), 1)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var o, e bytes.Buffer
+	if st := run([]string{"goldens", dst}, &o, &e); st != 1 || !strings.Contains(o.String(), "cycles") {
+		t.Errorf("tampered case: status %d, output %q %q", st, o.String(), e.String())
+	}
+	if st := run([]string{"goldens", filepath.Join(t.TempDir(), "none")}, &o, &e); st != 1 {
+		t.Errorf("missing directory: status %d", st)
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -95,8 +94,7 @@ func main() {
 					o.status, o.diffs = "ao-rejects", []string{aerr.Error()}
 				default:
 					_ = gc
-					tol := math.Max(1e-6, 0.006*float64(terms(e))/math.Max(e.EnergyPJ, 1e-9))
-					o.diffs = golden.Compare(r, e, tol)
+					o.diffs = golden.Compare(r, e, 1e-6)
 					o.expected = e
 					o.links = usesLinks(r)
 					o.status = "agree"
@@ -163,15 +161,6 @@ func first(s []string, n int) []string {
 		return append(s[:n:n], fmt.Sprintf("... %d more", len(s)-n))
 	}
 	return s
-}
-
-// terms counts the energies the stats print separately (each rounded to 0.01 pJ).
-func terms(e *golden.Expected) int {
-	t := 1
-	for _, l := range e.Levels {
-		t += len(l.DataSpaces)
-	}
-	return t
 }
 
 // runTimeloop runs timeloop-model in dir with every TIMELOOP_* variable
