@@ -22,19 +22,23 @@ import (
 
 // linkScratch is a worker's link-analysis state.
 type linkScratch struct {
-	walk  deltas.Walk
-	group deltas.Group
-	dims  []int     // outside loops' dimensions
-	scale []int64   // and scales
-	gdim  [nd]int   // the fan-out's loops, innermost first: dimension,
-	gend  [nd]int64 // end
-	gsc   [nd]int64 // and scale
-	steps []deltas.Point
-	on    [maxL * nds]bool
-	any   [nds]bool
-	sg    [maxL * nds]float64
-	s0    [maxL * nds]float64
-	sl    [maxL * nds]float64
+	walk deltas.Walk
+	// The last few fan-outs analysed, by structure: a group's element
+	// lists, neighbour grid and link results depend only on its key, and
+	// neighbouring candidates of a search often share it.
+	groups [groupCache]cachedGroup
+	tick   uint64
+	dims   []int     // outside loops' dimensions
+	scale  []int64   // and scales
+	gdim   [nd]int   // the fan-out's loops, innermost first: dimension,
+	gend   [nd]int64 // end
+	gsc    [nd]int64 // and scale
+	steps  []deltas.Point
+	on     [maxL * nds]bool
+	any    [nds]bool
+	sg     [maxL * nds]float64
+	s0     [maxL * nds]float64
+	sl     [maxL * nds]float64
 
 	// Relaxed mode: the counts at the rounded point with links (kept in
 	// cR/cF/cU by an Exact pass) over those without (snapped into rR/rF/rU
@@ -104,7 +108,6 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			}
 		}
 	}
-	F := lx * ly
 	fx, fy := w.t.levels[l].fan(w.hw)
 	H, V := max(lx, iround(fx)), max(ly, iround(fy))
 	// Non-trivial temporal loops outside the child's boundary, innermost
@@ -125,7 +128,7 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			lk.scale = append(lk.scale, w.extAt(l2-1, d)*iround(S2[d]))
 		}
 	}
-	lk.group.Reset(F, H, V)
+	grp := lk.groupFor(ng, H, V, c)
 	computes := iround(w.eab[0])
 	for ds := 0; ds < nds; ds++ {
 		// Carry translations.
@@ -158,7 +161,10 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			lk.walk.Ext, lk.walk.Size = ext, size
 		}
 		G := iround(w.groups[l*nds+ds])
-		sm := deltas.FanSums(&lk.walk, &lk.group, lk.steps, lk.gend[:ng], ds, G, l == 0, computes)
+		if !deltas.Links(&lk.walk, grp, lk.steps, lk.gend[:ng], ds, G, l == 0) {
+			continue
+		}
+		sm := deltas.FanSums(&lk.walk, grp, lk.steps, lk.gend[:ng], ds, G, l == 0, computes)
 		if sm.SL == 0 && sm.SG == G*sm.S0 {
 			continue
 		}
@@ -324,4 +330,52 @@ func (w *work) applyKappa() {
 			w.cU[k] = w.cU[k]*lk.kU[k] + lk.aU[k]
 		}
 	}
+}
+
+// groupCache is how many fan-outs a worker remembers.
+const groupCache = 8
+
+// groupKey is everything a fan-out's link analysis depends on: its loops
+// (dimension, end, scale, innermost first), the grid and the coefficients.
+type groupKey struct {
+	ng    int
+	dim   [nd]int
+	end   [nd]int64
+	scale [nd]int64
+	h, v  int64
+	c     deltas.Coefs
+}
+
+type cachedGroup struct {
+	key  groupKey
+	g    deltas.Group
+	used uint64
+}
+
+// groupFor returns the worker's group for the fan-out whose loops are in
+// lk.gdim/gend/gsc: a remembered one with the same key, or the least
+// recently used slot reset for it.
+func (lk *linkScratch) groupFor(ng int, h, v int64, c deltas.Coefs) *deltas.Group {
+	k := groupKey{ng: ng, h: h, v: v, c: c}
+	F := int64(1)
+	for i := 0; i < ng; i++ {
+		k.dim[i], k.end[i], k.scale[i] = lk.gdim[i], lk.gend[i], lk.gsc[i]
+		F *= lk.gend[i]
+	}
+	lk.tick++
+	lru := 0
+	for i := range lk.groups {
+		cg := &lk.groups[i]
+		if cg.used != 0 && cg.key == k {
+			cg.used = lk.tick
+			return &cg.g
+		}
+		if cg.used < lk.groups[lru].used {
+			lru = i
+		}
+	}
+	cg := &lk.groups[lru]
+	cg.key, cg.used = k, lk.tick
+	cg.g.Reset(F, h, v)
+	return &cg.g
 }

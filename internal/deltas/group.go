@@ -17,6 +17,14 @@ type Group struct {
 	cache   [3][]cached
 	scratch []Point
 	built   [3]bool
+	// cls[ds][i] numbers element i's translation among the distinct ones
+	// (ncls[ds] of them); nb lists each element's grid neighbours (-1: none).
+	cls     [3][]int32
+	ncls    [3]int
+	nb      [][4]int32
+	nbBuilt bool
+	order   []int32
+	seen    []bool
 }
 
 type cached struct {
@@ -34,10 +42,12 @@ type Result struct{ Linked, Groups int64 }
 // be completed by Expand (all of the fan-out's loops) before Result.
 func (g *Group) Reset(f, h, v int64) {
 	g.F, g.H, g.V = f, h, v
+	g.nbBuilt = false
 	for ds := range g.T {
 		g.T[ds] = append(g.T[ds][:0], Point{})
 		g.cache[ds] = g.cache[ds][:0]
 		g.built[ds] = false
+		g.cls[ds] = g.cls[ds][:0]
 	}
 }
 
@@ -57,57 +67,256 @@ func (g *Group) Expand(ds int, step Point, end int64) {
 	g.T[ds], g.scratch = g.scratch, g.T[ds]
 }
 
+// Build lists the elements of data space ds from the fan-out's loops,
+// innermost first (steps: translation per iteration), and numbers their
+// distinct translations. Every loop moves one coordinate (a dimension
+// projects onto one data-space coordinate) and a coordinate is moved by at
+// most two loops (P and R, or Q and S, for Inputs), so the distinct
+// translations are the product over coordinates of each coordinate's
+// distinct values; Build ranks those directly and falls back to sorting
+// for any other shape.
+func (g *Group) Build(ds int, steps []Point, ends []int64) {
+	F := int(g.F)
+	if cap(g.T[ds]) < F {
+		g.T[ds] = make([]Point, F)
+	}
+	T := g.T[ds][:F]
+	g.T[ds] = T
+	if cap(g.cls[ds]) < F {
+		g.cls[ds] = make([]int32, F)
+	}
+	cls := g.cls[ds][:F]
+	// Which loops move which coordinate.
+	var by [Rank][2]int
+	var nby [Rank]int
+	simple := true
+	for k, st := range steps {
+		moved := 0
+		for r, a := range st {
+			if a == 0 {
+				continue
+			}
+			moved++
+			if nby[r] == 2 {
+				simple = false
+				continue
+			}
+			by[r][nby[r]] = k
+			nby[r]++
+		}
+		if moved > 1 {
+			simple = false
+		}
+	}
+	// Per coordinate: the rank of each value (a table over the two loops'
+	// digits when there are two) and the number of distinct values.
+	var count [Rank]int64
+	var mult [Rank]int64
+	var tbl [Rank][]int32
+	m := int64(1)
+	for r := 0; r < Rank && simple; r++ {
+		count[r] = 1
+		switch nby[r] {
+		case 1:
+			count[r] = ends[by[r][0]]
+		case 2:
+			k1, k2 := by[r][0], by[r][1]
+			e1, e2 := ends[k1], ends[k2]
+			a, b := steps[k1][r], steps[k2][r]
+			vals := make([]int64, 0, e1*e2)
+			for x := int64(0); x < e1; x++ {
+				for y := int64(0); y < e2; y++ {
+					vals = append(vals, x*a+y*b)
+				}
+			}
+			sorted := slices.Clone(vals)
+			slices.Sort(sorted)
+			sorted = slices.Compact(sorted)
+			tbl[r] = make([]int32, len(vals))
+			for i, v := range vals {
+				j, _ := slices.BinarySearch(sorted, v)
+				tbl[r][i] = int32(j)
+			}
+			count[r] = int64(len(sorted))
+		}
+		mult[r] = m
+		m *= count[r]
+	}
+	// Walk the elements in order with an odometer over the digits
+	// (innermost loop fastest), updating the translation and the class
+	// incrementally.
+	var digit [16]int64
+	var p Point
+	c := int64(0)
+	// classStep[k]: the class change when digit k increments (simple shape,
+	// coordinates moved by one loop); two-loop coordinates are recomputed.
+	var classStep [16]int64
+	var coordOf [16]int
+	for k := range steps {
+		coordOf[k] = -1
+		for r, a := range steps[k] {
+			if a != 0 {
+				coordOf[k] = r
+			}
+		}
+		if simple && coordOf[k] >= 0 && nby[coordOf[k]] == 1 {
+			classStep[k] = mult[coordOf[k]]
+		}
+	}
+	twoRank := func(r int) int64 {
+		k1, k2 := by[r][0], by[r][1]
+		return int64(tbl[r][digit[k1]*ends[k2]+digit[k2]]) * mult[r]
+	}
+	for i := 0; i < F; i++ {
+		T[i] = p
+		if simple {
+			cls[i] = int32(c)
+		}
+		// Increment the odometer.
+		for k := range steps {
+			r := coordOf[k]
+			two := simple && r >= 0 && nby[r] == 2
+			if two {
+				c -= twoRank(r)
+			}
+			if digit[k]+1 < ends[k] {
+				digit[k]++
+				for q := range p {
+					p[q] += steps[k][q]
+				}
+				c += classStep[k]
+				if two {
+					c += twoRank(r)
+				}
+				break
+			}
+			for q := range p {
+				p[q] -= (ends[k] - 1) * steps[k][q]
+			}
+			c -= (ends[k] - 1) * classStep[k]
+			digit[k] = 0
+			if two {
+				c += twoRank(r)
+			}
+		}
+	}
+	g.built[ds] = true
+	if simple {
+		g.cls[ds] = cls
+		g.ncls[ds] = int(m)
+		return
+	}
+	g.cls[ds] = cls[:0] // prepare sorts
+}
+
 // Result returns the link outcome of a visit whose delta is the previous
-// visit's moved by delta.
+// visit's moved by delta. The element list of ds must be complete.
 func (g *Group) Result(ds int, delta Point) Result {
 	for _, c := range g.cache[ds] {
 		if c.delta == delta {
 			return c.r
 		}
 	}
-	T := g.T[ds]
-	neighbour := func(idx, h, v int64) bool {
-		if h < 0 || v < 0 || h >= g.H || v >= g.V {
-			return false
-		}
-		o := v*g.H + h
-		if o >= g.F {
-			return false
-		}
-		a, b := &T[o], &T[idx]
-		for r := range delta {
-			if a[r]-b[r] != delta[r] {
-				return false
+	g.prepare(ds)
+	T, cls := g.T[ds], g.cls[ds]
+	if cap(g.seen) < g.ncls[ds] {
+		g.seen = make([]bool, g.ncls[ds])
+	}
+	seen := g.seen[:g.ncls[ds]]
+	clear(seen)
+	var r Result
+	for i := range T {
+		a := &T[i]
+		linked := false
+		for _, o := range g.nb[i] {
+			if o < 0 {
+				continue
+			}
+			b := &T[o]
+			if b[0]-a[0] == delta[0] && b[1]-a[1] == delta[1] && b[2]-a[2] == delta[2] &&
+				b[3]-a[3] == delta[3] && b[4]-a[4] == delta[4] {
+				linked = true
+				break
 			}
 		}
-		return true
-	}
-	var r Result
-	// Distinct translations of the unlinked elements: sorted, then counted.
-	g.scratch = g.scratch[:0]
-	for idx := int64(0); idx < g.F; idx++ {
-		h, v := idx%g.H, idx/g.H
-		if neighbour(idx, h, v-1) || neighbour(idx, h, v+1) || neighbour(idx, h-1, v) || neighbour(idx, h+1, v) {
+		if linked {
 			r.Linked++
 			continue
 		}
-		g.scratch = append(g.scratch, T[idx])
-	}
-	slices.SortFunc(g.scratch, func(a, b Point) int {
-		for i := range a {
-			if a[i] != b[i] {
-				return cmp.Compare(a[i], b[i])
-			}
-		}
-		return 0
-	})
-	for i := range g.scratch {
-		if i == 0 || g.scratch[i] != g.scratch[i-1] {
+		if c := cls[i]; !seen[c] {
+			seen[c] = true
 			r.Groups++
 		}
 	}
 	g.cache[ds] = append(g.cache[ds], cached{delta, r})
 	return r
+}
+
+// prepare numbers the distinct translations of data space ds and, once per
+// fan-out, lists the elements' grid neighbours.
+func (g *Group) prepare(ds int) {
+	F := int(g.F)
+	if !g.nbBuilt {
+		if cap(g.nb) < F {
+			g.nb = make([][4]int32, F)
+		}
+		g.nb = g.nb[:F]
+		h, v := int64(0), int64(0)
+		for i := range g.nb {
+			o := int64(i)
+			n := &g.nb[i]
+			n[0], n[1], n[2], n[3] = -1, -1, -1, -1
+			if v > 0 {
+				n[0] = int32(o - g.H)
+			}
+			if v+1 < g.V && o+g.H < g.F {
+				n[1] = int32(o + g.H)
+			}
+			if h > 0 {
+				n[2] = int32(o - 1)
+			}
+			if h+1 < g.H && o+1 < g.F {
+				n[3] = int32(o + 1)
+			}
+			if h++; h == g.H {
+				h, v = 0, v+1
+			}
+		}
+		g.nbBuilt = true
+	}
+	if len(g.cls[ds]) == F {
+		return
+	}
+	T := g.T[ds]
+	if cap(g.order) < F {
+		g.order = make([]int32, F)
+	}
+	order := g.order[:F]
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &T[a], &T[b]
+		for r := range x {
+			if x[r] != y[r] {
+				return cmp.Compare(x[r], y[r])
+			}
+		}
+		return 0
+	})
+	if cap(g.cls[ds]) < F {
+		g.cls[ds] = make([]int32, F)
+	}
+	cls := g.cls[ds][:F]
+	n := int32(-1)
+	for k, i := range order {
+		if k == 0 || T[i] != T[order[k-1]] {
+			n++
+		}
+		cls[i] = n
+	}
+	g.cls[ds] = cls
+	g.ncls[ds] = int(n + 1)
 }
 
 // Span bounds the differences between neighbours' translations in a
@@ -161,16 +370,16 @@ func (s *Span) Admits(t Point) bool {
 	return !zero || s.zeroStep
 }
 
-// FanSums returns the totals of a fan-out for data space ds, with link
-// transfers where Timeloop would use them. steps and ends are the fan-out's
-// loops, innermost first (step: the data-space translation per iteration);
-// groups is its number of distinct element translations and g has been
-// Reset for it. For a fan-out that feeds the MACs (mac), w.Ends and w.Trans
-// describe every temporal loop outside it and computes is the MAC count;
-// otherwise w describes the child boundary (Ends, Trans, Ext, Size) and its
-// Group, DS and Groups are set here. S0 is the volume delivered per element,
-// SG the parent accesses, SL the volume received over links.
-func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool, computes int64) Sums {
+// Links reports whether a fan-out uses link transfers for data space ds at
+// some visit: some carry translation (w.Trans) lies within the span of its
+// neighbours' translation differences and, on the fan-out's elements,
+// leaves fewer multicast groups than groups. steps and ends are the
+// fan-out's loops, innermost first (step: the data-space translation per
+// iteration); g has been Reset for the fan-out (its element list for ds is
+// built here when needed). For a fan-out that feeds the MACs (mac) w.Trans
+// covers every temporal loop outside it; otherwise w describes the child
+// boundary (Trans and Ext).
+func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool) bool {
 	var sp Span
 	for i := range steps {
 		sp.Add(steps[i], ends[i])
@@ -178,43 +387,48 @@ func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int6
 	// Away from the MACs a zero translation can only link after a reset
 	// from a translation that left no overlap (otherwise its delta is
 	// empty).
-	zeroOK := mac
-	if !mac {
-		for _, t := range w.Trans {
-			if Overlap(w.Ext, t) == 0 {
-				zeroOK = true
-				break
-			}
-		}
-	}
-	use := false
+	zeroOK, zeroChecked := mac, mac
 	for _, t := range w.Trans {
-		if !sp.Admits(t) || (!zeroOK && t == Point{}) {
+		if !sp.Admits(t) {
 			continue
 		}
+		if t == (Point{}) {
+			if !zeroChecked {
+				zeroChecked = true
+				for _, u := range w.Trans {
+					if Overlap(w.Ext, u) == 0 {
+						zeroOK = true
+						break
+					}
+				}
+			}
+			if !zeroOK {
+				continue
+			}
+		}
 		if !g.built[ds] {
-			if int64(cap(g.T[ds])) < g.F {
-				g.T[ds] = append(make([]Point, 0, g.F), Point{})
-			}
-			if int64(cap(g.scratch)) < g.F {
-				g.scratch = make([]Point, 0, g.F)
-			}
-			for i := len(steps) - 1; i >= 0; i-- {
-				g.Expand(ds, steps[i], ends[i])
-			}
-			g.built[ds] = true
+			g.Build(ds, steps, ends)
 		}
 		if g.Result(ds, t).Groups < groups {
-			use = true
-			break
+			return true
 		}
 	}
+	return false
+}
+
+// FanSums returns the totals of a fan-out for data space ds, with link
+// transfers where Timeloop would use them (see Links for the arguments).
+// For a fan-out that feeds the MACs, computes is the MAC count; otherwise
+// w also holds the child boundary's Ends, Ext and Size, and its Group, DS
+// and Groups are set here. S0 is the volume delivered per element, SG the
+// parent accesses, SL the volume received over links.
+func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool, computes int64) Sums {
+	use := Links(w, g, steps, ends, ds, groups, mac)
 	if mac {
 		if !use {
 			return Sums{S0: computes, SG: groups * computes}
 		}
-		ca, weighted, links := MACSums(w.Ends, w.Trans, g, ds, groups, g.F)
-		_ = weighted
+		ca, _, links := MACSums(w.Ends, w.Trans, g, ds, groups, g.F)
 		return Sums{S0: computes, SG: ca, SL: links}
 	}
 	w.DS, w.Groups = ds, groups
