@@ -26,19 +26,24 @@ type linkScratch struct {
 	// The last few fan-outs analysed, by structure: a group's element
 	// lists, neighbour grid and link results depend only on its key, and
 	// neighbouring candidates of a search often share it.
-	groups [groupCache]cachedGroup
-	tick   uint64
-	dims   []int     // outside loops' dimensions
-	scale  []int64   // and scales
-	gdim   [nd]int   // the fan-out's loops, innermost first: dimension,
-	gend   [nd]int64 // end
-	gsc    [nd]int64 // and scale
-	steps  []deltas.Point
-	on     [maxL * nds]bool
-	any    [nds]bool
-	sg     [maxL * nds]float64
-	s0     [maxL * nds]float64
-	sl     [maxL * nds]float64
+	groups   [groupCache]cachedGroup
+	tick     uint64
+	dims     []int     // outside loops' dimensions
+	scale    []int64   // and scales
+	gdim     [nd]int   // the fan-out's loops, innermost first: dimension,
+	gend     [nd]int64 // end
+	gsc      [nd]int64 // and scale
+	steps    []deltas.Point
+	unit     *[nds][nd]deltas.Point // per data space, each dimension's unit projection
+	units    [4][nds][nd]deltas.Point
+	unitC    [4]deltas.Coefs // the coefficients of units[i]
+	unitSet  [4]bool
+	unitNext int
+	on       [maxL * nds]bool
+	any      [nds]bool
+	sg       [maxL * nds]float64
+	s0       [maxL * nds]float64
+	sl       [maxL * nds]float64
 
 	// Relaxed mode: the counts at the rounded point with links (kept in
 	// cR/cF/cU by an Exact pass) over those without (snapped into rR/rF/rU
@@ -63,6 +68,28 @@ func (w *work) links() {
 	clear(lk.on[:L*nds])
 	clear(lk.any[:])
 	c := deltas.Coefs{WStride: iround(w.ws), HStride: iround(w.hs), WDil: iround(w.wd), HDil: iround(w.hd)}
+	// Unit projections, remembered for the last few coefficient sets (the
+	// layers of a batch alternate between a few strides and dilations).
+	slot := -1
+	for i := range lk.unitC {
+		if lk.unitSet[i] && lk.unitC[i] == c {
+			slot = i
+			break
+		}
+	}
+	if slot < 0 {
+		slot = lk.unitNext
+		lk.unitNext = (lk.unitNext + 1) % len(lk.unitC)
+		for ds := 0; ds < nds; ds++ {
+			for d := 0; d < nd; d++ {
+				var u [nd]int64
+				u[d] = 1
+				lk.units[slot][ds][d] = deltas.Project(ds, &u, c)
+			}
+		}
+		lk.unitC[slot], lk.unitSet[slot] = c, true
+	}
+	lk.unit = &lk.units[slot]
 	for l := 0; l < L; l++ {
 		if w.sp[l] < 1.5 {
 			continue
@@ -131,21 +158,38 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 	grp := lk.groupFor(ng, H, V, c)
 	computes := iround(w.eab[0])
 	for ds := 0; ds < nds; ds++ {
-		// Carry translations.
+		unit := &lk.unit[ds]
+		// The fan-out's steps and the span of its neighbour differences.
+		lk.steps = lk.steps[:0]
+		var sp deltas.Span
+		for g := 0; g < ng; g++ {
+			var st deltas.Point
+			u := &unit[lk.gdim[g]]
+			for r := range st {
+				st[r] = lk.gsc[g] * u[r]
+			}
+			lk.steps = append(lk.steps, st)
+			sp.Add(st, lk.gend[g])
+		}
+		// Carry translations (linear in the displacement, so built from
+		// the dimensions' unit projections); skip the data space when the
+		// span admits none of them.
 		tr := lk.walk.Trans[:0]
-		var disp [nd]int64
+		var base deltas.Point // projection of the returns so far
+		admitted := false
 		for j, d := range lk.dims {
-			dd := disp
-			dd[d] += lk.scale[j]
-			tr = append(tr, deltas.Project(ds, &dd, c))
-			disp[d] -= lk.scale[j]
+			u := &unit[d]
+			var t deltas.Point
+			for r := range t {
+				t[r] = base[r] + lk.scale[j]*u[r]
+				base[r] -= lk.scale[j] * u[r]
+			}
+			tr = append(tr, t)
+			admitted = admitted || sp.Admits(t)
 		}
 		lk.walk.Trans = tr
-		lk.steps = lk.steps[:0]
-		for g := 0; g < ng; g++ {
-			var u [nd]int64
-			u[lk.gdim[g]] = lk.gsc[g]
-			lk.steps = append(lk.steps, deltas.Project(ds, &u, c))
+		if !admitted {
+			continue
 		}
 		if l > 0 {
 			var mold [nd]int64
