@@ -172,11 +172,9 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			sp.Add(st, lk.gend[g])
 		}
 		// Carry translations (linear in the displacement, so built from
-		// the dimensions' unit projections); skip the data space when the
-		// span admits none of them.
+		// the dimensions' unit projections).
 		tr := lk.walk.Trans[:0]
 		var base deltas.Point // projection of the returns so far
-		admitted := false
 		for j, d := range lk.dims {
 			u := &unit[d]
 			var t deltas.Point
@@ -185,12 +183,8 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 				base[r] -= lk.scale[j] * u[r]
 			}
 			tr = append(tr, t)
-			admitted = admitted || sp.Admits(t)
 		}
 		lk.walk.Trans = tr
-		if !admitted {
-			continue
-		}
 		if l > 0 {
 			var mold [nd]int64
 			for d := 0; d < nd; d++ {
@@ -204,10 +198,11 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			}
 			lk.walk.Ext, lk.walk.Size = ext, size
 		}
-		G := iround(w.groups[l*nds+ds])
-		if !deltas.Links(&lk.walk, grp, lk.steps, lk.gend[:ng], ds, G, l == 0) {
+		// Skip the data space when no carry can serve links.
+		if !deltas.Admitted(&lk.walk, &sp, l == 0) {
 			continue
 		}
+		G := iround(w.groups[l*nds+ds])
 		sm := deltas.FanSums(&lk.walk, grp, lk.steps, lk.gend[:ng], ds, G, l == 0, computes)
 		if sm.SL == 0 && sm.SG == G*sm.S0 {
 			continue

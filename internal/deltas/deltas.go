@@ -47,6 +47,14 @@ type Walk struct {
 	DS     int
 	Groups int64
 
+	// Linkable is set by Sum: bit j when some visit carried by loop j
+	// (or by an earlier loop with the same translation) delivers a
+	// non-empty delta that equals the previous visit's moved by the carry
+	// translation, i.e. when Trans[j] could serve links.
+	Linkable uint64
+	// NoLinks are the sums of the last walk Links ran without links.
+	NoLinks Sums
+
 	memo  []memoEntry
 	canon []int
 }
@@ -55,6 +63,7 @@ type memoEntry struct {
 	set      bool
 	sum      Sums
 	stateOut int
+	linkable uint64
 }
 
 // Sum returns the weighted totals over the boundary's visits. Without a
@@ -86,7 +95,11 @@ func (w *Walk) Sum() Sums {
 		w.canon = append(w.canon, c)
 	}
 	// The first visit sees the whole tile and records no translation.
-	s, _ := w.rest(m, 0)
+	s, _, lk := w.rest(m, 0)
+	w.Linkable = lk
+	if m > 64 {
+		w.Linkable = ^uint64(0) // beyond the mask: every carry counts
+	}
 	s.S0 += w.Size
 	s.SG += w.Size * groups
 	return s
@@ -95,15 +108,15 @@ func (w *Walk) Sum() Sums {
 // rest processes every visit of the sub-counter over loops [0, k) after its
 // first, starting in state s (0: no translation recorded; 1+j: the
 // translation of carry j); it returns the weighted sums and the end state.
-func (w *Walk) rest(k, s int) (Sums, int) {
+func (w *Walk) rest(k, s int) (Sums, int, uint64) {
 	if k == 0 {
-		return Sums{}, s
+		return Sums{}, s, 0
 	}
 	e := &w.memo[k*(len(w.Ends)+1)+s]
 	if e.set {
-		return e.sum, e.stateOut
+		return e.sum, e.stateOut, e.linkable
 	}
-	sum1, s1 := w.rest(k-1, s)
+	sum1, s1, lk1 := w.rest(k-1, s)
 	// The visit that carries into loop k-1. Its delta equals the previous
 	// visit's moved by t when both are whole tiles or both are the same
 	// partial delta (linkable).
@@ -128,21 +141,26 @@ func (w *Walk) rest(k, s int) (Sums, int) {
 		linkable = Overlap(w.Ext, w.Trans[s1-1]) == 0
 	}
 	visit := Sums{S0: delta, SG: delta * w.Groups}
-	if w.Group != nil && linkable && delta > 0 {
-		if r := w.Group.Result(w.DS, t); r.Groups < w.Groups {
-			visit.SG = delta * r.Groups
-			visit.SL = delta * r.Linked
+	var lk uint64
+	if linkable && delta > 0 {
+		lk = 1 << uint(w.canon[j]-1)
+		if w.Group != nil {
+			if r := w.Group.Result(w.DS, t); r.Groups < w.Groups {
+				visit.SG = delta * r.Groups
+				visit.SL = delta * r.Linked
+			}
 		}
 	}
-	sum2, s3 := w.rest(k-1, s2)
+	sum2, s3, lk2 := w.rest(k-1, s2)
 	weight := w.Ends[j] - 1
 	total := Sums{
 		S0: sum1.S0 + weight*(visit.S0+sum2.S0),
 		SG: sum1.SG + weight*(visit.SG+sum2.SG),
 		SL: sum1.SL + weight*(visit.SL+sum2.SL),
 	}
-	e.set, e.sum, e.stateOut = true, total, s3
-	return total, s3
+	lk |= lk1 | lk2
+	e.set, e.sum, e.stateOut, e.linkable = true, total, s3, lk
+	return total, s3, lk
 }
 
 // MACSums are the totals of a fan-out that feeds the MACs directly: every

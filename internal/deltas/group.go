@@ -25,6 +25,9 @@ type Group struct {
 	nbBuilt bool
 	order   []int32
 	seen    []bool
+	vals    []int64
+	sorted  []int64
+	tbl     [Rank][]int32
 }
 
 type cached struct {
@@ -123,20 +126,22 @@ func (g *Group) Build(ds int, steps []Point, ends []int64) {
 			k1, k2 := by[r][0], by[r][1]
 			e1, e2 := ends[k1], ends[k2]
 			a, b := steps[k1][r], steps[k2][r]
-			vals := make([]int64, 0, e1*e2)
+			vals := g.vals[:0]
 			for x := int64(0); x < e1; x++ {
 				for y := int64(0); y < e2; y++ {
 					vals = append(vals, x*a+y*b)
 				}
 			}
-			sorted := slices.Clone(vals)
+			sorted := append(g.sorted[:0], vals...)
 			slices.Sort(sorted)
 			sorted = slices.Compact(sorted)
-			tbl[r] = make([]int32, len(vals))
-			for i, v := range vals {
+			t := g.tbl[r][:0]
+			for _, v := range vals {
 				j, _ := slices.BinarySearch(sorted, v)
-				tbl[r][i] = int32(j)
+				t = append(t, int32(j))
 			}
+			g.vals, g.sorted, g.tbl[r] = vals, sorted, t
+			tbl[r] = t
 			count[r] = int64(len(sorted))
 		}
 		mult[r] = m
@@ -370,23 +375,12 @@ func (s *Span) Admits(t Point) bool {
 	return !zero || s.zeroStep
 }
 
-// Links reports whether a fan-out uses link transfers for data space ds at
-// some visit: some carry translation (w.Trans) lies within the span of its
-// neighbours' translation differences and, on the fan-out's elements,
-// leaves fewer multicast groups than groups. steps and ends are the
-// fan-out's loops, innermost first (step: the data-space translation per
-// iteration); g has been Reset for the fan-out (its element list for ds is
-// built here when needed). For a fan-out that feeds the MACs (mac) w.Trans
-// covers every temporal loop outside it; otherwise w describes the child
-// boundary (Trans and Ext).
-func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool) bool {
-	var sp Span
-	for i := range steps {
-		sp.Add(steps[i], ends[i])
-	}
-	// Away from the MACs a zero translation can only link after a reset
-	// from a translation that left no overlap (otherwise its delta is
-	// empty).
+// Admitted is the cheap necessary condition of Links: some carry
+// translation lies within the span sp of the fan-out's neighbour
+// differences, and, away from the MACs, a zero translation counts only if
+// some carry leaves no overlap (a zero translation links only after a reset
+// from such a carry; otherwise its delta is empty).
+func Admitted(w *Walk, sp *Span, mac bool) bool {
 	zeroOK, zeroChecked := mac, mac
 	for _, t := range w.Trans {
 		if !sp.Admits(t) {
@@ -405,6 +399,47 @@ func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64,
 			if !zeroOK {
 				continue
 			}
+		}
+		return true
+	}
+	return false
+}
+
+// Links reports whether a fan-out uses link transfers for data space ds at
+// some visit: a visit whose carry translation lies within the span of the
+// neighbours' translation differences, whose delta can equal the previous
+// one moved (every visit at the MACs; away from them, as the delta walk
+// finds), and that leaves fewer multicast groups than groups on the
+// fan-out's elements. steps and ends are the fan-out's loops, innermost
+// first (step: the data-space translation per iteration); g has been Reset
+// for the fan-out (its element list for ds is built here when needed). For
+// a fan-out that feeds the MACs (mac) w.Trans covers every temporal loop
+// outside it; otherwise w describes the child boundary (Ends, Trans, Ext,
+// Size), and Links runs its walk without links (leaving the sums in
+// w.NoLinks).
+func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool) bool {
+	var sp Span
+	for i := range steps {
+		sp.Add(steps[i], ends[i])
+	}
+	admitted := Admitted(w, &sp, mac)
+	linkable := ^uint64(0)
+	if !mac {
+		w.Group, w.DS, w.Groups = nil, ds, groups
+		if !admitted {
+			// FanSums needs the sums without links.
+			w.NoLinks = w.Sum()
+			return false
+		}
+		w.NoLinks = w.Sum()
+		linkable = w.Linkable
+	}
+	if !admitted {
+		return false
+	}
+	for j, t := range w.Trans {
+		if j < 64 && linkable&(1<<uint(j)) == 0 || !sp.Admits(t) {
+			continue
 		}
 		if !g.built[ds] {
 			g.Build(ds, steps, ends)
@@ -431,14 +466,11 @@ func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int6
 		ca, _, links := MACSums(w.Ends, w.Trans, g, ds, groups, g.F)
 		return Sums{S0: computes, SG: ca, SL: links}
 	}
-	w.DS, w.Groups = ds, groups
-	w.Group = nil
-	if use {
-		w.Group = g
-	}
-	s := w.Sum()
 	if !use {
+		s := w.NoLinks
 		s.SG = groups * s.S0
+		return s
 	}
-	return s
+	w.DS, w.Groups, w.Group = ds, groups, g
+	return w.Sum()
 }
