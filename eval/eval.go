@@ -316,6 +316,19 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 	return res, nil
 }
 
+// UsesLinks reports whether some level's children passed words over
+// inter-PE links (at a level that keeps the data space).
+func (r *Result) UsesLinks() bool {
+	for _, l := range r.Levels {
+		for _, st := range l.DataSpaces {
+			if st.LinkTransfers != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func ceilDiv(a, b int64) int64 {
 	if a <= 0 {
 		return 0

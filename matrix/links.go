@@ -255,16 +255,8 @@ func (w *work) countsWithLinks(ds int) {
 			continue
 		}
 		childKept = true
-		var Fill float64
-		if l != top {
-			if ds == sI {
-				Fill = w.fillsInputsFwd(l)
-			} else {
-				Fill = w.fillsWOFwd(l, ds)
-			}
-		}
+		Fill := w.fill[k] // the delta volume of l's tile, set by forward's count loop
 		w.ca[k] = cur
-		w.fill[k] = Fill
 		// Parent deliveries per element and link words received.
 		pas, peer := Fill, 0.0
 		if l != top && l+1 < L {

@@ -231,7 +231,7 @@ func TestRandomDesigns(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s design %d (%s): exact evaluator: %v", tp.Name, i, ls[i].Name, err)
 			}
-			if hasLinks(x) {
+			if x.UsesLinks() {
 				linked++
 			}
 			ce, ee := rel(r.Cycles[i], float64(x.Cycles)), rel(r.Energy[i], x.EnergyPJ)
@@ -263,18 +263,6 @@ func TestRandomDesigns(t *testing.T) {
 	sort.Float64s(all)
 	m, x := meanMax(all)
 	t.Logf("all: mean %.3g max %.3g over %d numbers", m, x, len(all))
-}
-
-// hasLinks reports whether an evaluation used inter-PE link transfers.
-func hasLinks(r *eval.Result) bool {
-	for _, l := range r.Levels {
-		for _, st := range l.DataSpaces {
-			if st.LinkTransfers != 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func meanMax(v []float64) (mean, mx float64) {

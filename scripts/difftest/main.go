@@ -96,7 +96,7 @@ func main() {
 					_ = gc
 					o.diffs = golden.Compare(r, e, 1e-6)
 					o.expected = e
-					o.links = usesLinks(r)
+					o.links = r.UsesLinks()
 					o.status = "agree"
 					if len(o.diffs) > 0 {
 						o.status = "differ"
@@ -142,18 +142,6 @@ func main() {
 	if counts["differ"]+counts["ao-rejects"] > 0 {
 		os.Exit(1)
 	}
-}
-
-// usesLinks reports whether an evaluation moved words over inter-PE links.
-func usesLinks(r *eval.Result) bool {
-	for _, l := range r.Levels {
-		for _, st := range l.DataSpaces {
-			if st.LinkTransfers != 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func first(s []string, n int) []string {
