@@ -198,11 +198,15 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			}
 			lk.walk.Ext, lk.walk.Size = ext, size
 		}
-		// Skip the data space when no carry can serve links.
+		// Skip the data space when no carry can serve links (the cheap
+		// span test first).
 		if !deltas.Admitted(&lk.walk, &sp, l == 0) {
 			continue
 		}
 		G := iround(w.groups[l*nds+ds])
+		if !deltas.Links(&lk.walk, grp, lk.steps, lk.gend[:ng], ds, G, l == 0, false) {
+			continue
+		}
 		sm := deltas.FanSums(&lk.walk, grp, lk.steps, lk.gend[:ng], ds, G, l == 0, computes)
 		if sm.SL == 0 && sm.SG == G*sm.S0 {
 			continue

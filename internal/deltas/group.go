@@ -407,44 +407,62 @@ func Admitted(w *Walk, sp *Span, mac bool) bool {
 
 // Links reports whether a fan-out uses link transfers for data space ds at
 // some visit: a visit whose carry translation lies within the span of the
-// neighbours' translation differences, whose delta can equal the previous
-// one moved (every visit at the MACs; away from them, as the delta walk
-// finds), and that leaves fewer multicast groups than groups on the
-// fan-out's elements. steps and ends are the fan-out's loops, innermost
+// neighbours' translation differences, that leaves fewer multicast groups
+// than groups on the fan-out's elements, and whose delta can equal the
+// previous one moved (every visit at the MACs; away from them, as the
+// delta walk finds). steps and ends are the fan-out's loops, innermost
 // first (step: the data-space translation per iteration); g has been Reset
 // for the fan-out (its element list for ds is built here when needed). For
 // a fan-out that feeds the MACs (mac) w.Trans covers every temporal loop
 // outside it; otherwise w describes the child boundary (Ends, Trans, Ext,
-// Size), and Links runs its walk without links (leaving the sums in
-// w.NoLinks).
-func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool) bool {
+// Size), and Links runs its walk without links when it needs the walk or
+// when needSums asks, leaving the sums in w.NoLinks.
+func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac, needSums bool) bool {
 	var sp Span
 	for i := range steps {
 		sp.Add(steps[i], ends[i])
 	}
-	admitted := Admitted(w, &sp, mac)
-	linkable := ^uint64(0)
-	if !mac {
-		w.Group, w.DS, w.Groups = nil, ds, groups
-		if !admitted {
-			// FanSums needs the sums without links.
-			w.NoLinks = w.Sum()
-			return false
+	var want uint64 // carries whose translation would lower the groups
+	wantFar := false
+	if Admitted(w, &sp, mac) {
+		for j, t := range w.Trans {
+			if !sp.Admits(t) {
+				continue
+			}
+			if !g.built[ds] {
+				g.Build(ds, steps, ends)
+			}
+			if g.Result(ds, t).Groups < groups {
+				if j >= 64 {
+					wantFar = true
+				} else {
+					want |= 1 << uint(j)
+				}
+			}
 		}
-		w.NoLinks = w.Sum()
-		linkable = w.Linkable
 	}
-	if !admitted {
+	if mac {
+		return want != 0 || wantFar
+	}
+	if want == 0 && !wantFar && !needSums {
 		return false
 	}
-	for j, t := range w.Trans {
-		if j < 64 && linkable&(1<<uint(j)) == 0 || !sp.Admits(t) {
+	w.Group, w.DS, w.Groups = nil, ds, groups
+	w.NoLinks = w.Sum()
+	// Bit j of Linkable stands for every carry with Trans[j]'s translation
+	// (the first of them); map the wanted carries onto those bits.
+	for j := range w.Trans {
+		if j < 64 && want&(1<<uint(j)) == 0 && !(j >= 64 && wantFar) {
 			continue
 		}
-		if !g.built[ds] {
-			g.Build(ds, steps, ends)
+		c := j
+		for i := 0; i < j; i++ {
+			if w.Trans[i] == w.Trans[j] {
+				c = i
+				break
+			}
 		}
-		if g.Result(ds, t).Groups < groups {
+		if c >= 64 || w.Linkable&(1<<uint(c)) != 0 {
 			return true
 		}
 	}
@@ -458,7 +476,7 @@ func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64,
 // and Groups are set here. S0 is the volume delivered per element, SG the
 // parent accesses, SL the volume received over links.
 func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool, computes int64) Sums {
-	use := Links(w, g, steps, ends, ds, groups, mac)
+	use := Links(w, g, steps, ends, ds, groups, mac, true)
 	if mac {
 		if !use {
 			return Sums{S0: computes, SG: groups * computes}
