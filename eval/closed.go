@@ -32,33 +32,48 @@ type analysis struct {
 // analyse computes the nest's access analysis (acc, spat and computes equal
 // run()'s).
 func (n *nest) analyse() *analysis {
+	var sc scratch
+	return n.analyseInto(&sc)
+}
+
+// scratch is the analysis' reusable storage.
+type scratch struct {
+	an    analysis
+	w     deltas.Walk
+	g     deltas.Group
+	steps []point
+	ends  []int64
+	loops []int
+}
+
+// analyseInto is analyse with the storage of sc (the result is sc's).
+func (n *nest) analyseInto(sc *scratch) *analysis {
 	K := len(n.loops)
-	an := &analysis{
-		acc:      make([][workload.NumDataSpaces]int64, K),
-		spat:     make([][workload.NumDataSpaces]int64, K),
-		ca:       make([][workload.NumDataSpaces]int64, K),
-		weighted: make([][workload.NumDataSpaces]int64, K),
-		links:    make([][workload.NumDataSpaces]int64, K),
-	}
+	an := &sc.an
+	an.acc = resize(an.acc, K)
+	an.spat = resize(an.spat, K)
+	an.ca = resize(an.ca, K)
+	an.weighted = resize(an.weighted, K)
+	an.links = resize(an.links, K)
 	an.computes = 1
 	for _, l := range n.loops {
 		if !l.spatial {
 			an.computes *= l.end
 		}
 	}
-	var w deltas.Walk
-	var g deltas.Group
-	var steps []point
-	var ends []int64
+	w, g := &sc.w, &sc.g
+	steps, ends := sc.steps[:0], sc.ends[:0]
+	defer func() { sc.steps, sc.ends = steps, ends }()
 	// Innermost level: every operand once per MAC.
 	f0 := n.first[0]
 	if n.master[f0] {
-		loops := n.outerLoops(f0, &w)
+		loops := n.outerLoops(f0, w, sc.loops)
+		sc.loops = loops
 		g.Reset(n.fanout[f0], n.hsize[f0], n.vsize[f0])
 		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 			w.Trans = n.translations(loops, ds, w.Trans[:0])
 			steps, ends = n.groupSteps(f0, ds, steps[:0], ends[:0])
-			s := deltas.FanSums(&w, &g, steps, ends, int(ds), n.groups[f0][ds], true, an.computes)
+			s := deltas.FanSums(w, g, steps, ends, int(ds), n.groups[f0][ds], true, an.computes)
 			an.setMaster(n, f0, ds, s)
 		}
 	} else {
@@ -69,7 +84,8 @@ func (n *nest) analyse() *analysis {
 	for i := 1; i < len(n.bound); i++ {
 		b := n.bound[i-1]
 		f := n.first[i]
-		loops := n.outerLoops(b, &w)
+		loops := n.outerLoops(b, w, sc.loops)
+		sc.loops = loops
 		if n.master[f] {
 			g.Reset(n.fanout[f], n.hsize[f], n.vsize[f])
 		}
@@ -82,7 +98,7 @@ func (n *nest) analyse() *analysis {
 				continue
 			}
 			steps, ends = n.groupSteps(f, ds, steps[:0], ends[:0])
-			s := deltas.FanSums(&w, &g, steps, ends, int(ds), n.groups[f][ds], false, 0)
+			s := deltas.FanSums(w, g, steps, ends, int(ds), n.groups[f][ds], false, 0)
 			an.setMaster(n, f, ds, s)
 		}
 	}
@@ -90,9 +106,10 @@ func (n *nest) analyse() *analysis {
 }
 
 // outerLoops sets w.Ends to the ends of the non-trivial temporal loops outside
-// loop b, innermost first, and returns those loops' indices.
-func (n *nest) outerLoops(b int, w *deltas.Walk) []int {
-	var loops []int
+// loop b, innermost first, and returns those loops' indices (in loops'
+// storage).
+func (n *nest) outerLoops(b int, w *deltas.Walk, loops []int) []int {
+	loops = loops[:0]
 	w.Ends = w.Ends[:0]
 	for k := b + 1; k < len(n.loops); k++ {
 		if !n.loops[k].spatial && n.loops[k].end > 1 {

@@ -81,6 +81,35 @@ type Result struct {
 // error naming the level and data space when the mapping is not legal (factor
 // products, fan-out, capacity).
 func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) {
+	var e Evaluator
+	return e.Layer(a, l, m)
+}
+
+// Evaluator evaluates mappings as Layer does, keeping its working storage
+// (the loop nest, the delta analysis, the fan-outs' element lists) between
+// calls, which makes repeated evaluations cheaper. It is not safe for
+// concurrent use; the zero value is ready.
+type Evaluator struct {
+	levels []levelLoops
+	n      nest
+	sc     scratch
+	t      []tile
+}
+
+// tile is one level's view of a data space while counts are derived.
+type tile struct {
+	size, part        int64
+	ca, weighted, pas float64
+	fanout            float64
+	pfd               int64
+	repl              int64
+	links             float64 // words this level's fan-out moved over links
+	peer              float64 // reads and fills the parent's links cost this level
+}
+
+// Layer evaluates mapping m of layer l on architecture a (see the function
+// Layer).
+func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
@@ -88,7 +117,14 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 		return nil, err
 	}
 	L := len(a.Levels)
-	levels := make([]levelLoops, L)
+	if cap(e.levels) < L {
+		e.levels = make([]levelLoops, L)
+	}
+	levels := e.levels[:L]
+	for i := range levels {
+		lv := &levels[i]
+		lv.temporal, lv.spatialX, lv.spatialY = lv.temporal[:0], lv.spatialX[:0], lv.spatialY[:0]
+	}
 	for i := range m.Levels {
 		lv := &m.Levels[i]
 		px, py := a.Fanout(i)
@@ -109,23 +145,16 @@ func Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) 
 		}
 	}
 	c := coefs{WStride: int64(l.Wstride), HStride: int64(l.Hstride), WDil: int64(l.Wdilation), HDil: int64(l.Hdilation)}
-	n := buildNest(levels, c)
-	s := n.analyse()
+	n := &e.n
+	n.build(levels, c)
+	s := n.analyseInto(&e.sc)
 
 	res := &Result{MACs: l.MACs(), Levels: make([]LevelStats, L)}
 	// Per data space: collapse loops into levels, apply masks, derive counts.
-	type tile struct {
-		size, part        int64
-		ca, weighted, pas float64
-		fanout            float64
-		pfd               int64
-		repl              int64
-		links             float64 // words this level's fan-out moved over links
-		peer              float64 // reads and fills the parent's links cost this level
-	}
 	counts := make([][workload.NumDataSpaces]*DataSpaceStats, L)
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-		t := make([]tile, L)
+		e.t = resize(e.t, L)
+		t := e.t
 		for i := 0; i < L; i++ {
 			f := n.first[i]
 			t[i].size = n.size[n.bound[i]][ds]

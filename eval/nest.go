@@ -214,7 +214,26 @@ func (s *sim) spatialStep(k int) {
 // temporal loops, dropping factors of 1 (a level without temporal loops gets
 // one trivial loop).
 func buildNest(levels []levelLoops, c coefs) *nest {
-	n := &nest{coefs: c}
+	n := &nest{}
+	n.build(levels, c)
+	return n
+}
+
+// resize returns s with length k and every element zero, reusing its
+// storage when it is large enough.
+func resize[T any](s []T, k int) []T {
+	if cap(s) < k {
+		return make([]T, k)
+	}
+	s = s[:k]
+	clear(s)
+	return s
+}
+
+// build is buildNest into n, reusing n's storage.
+func (n *nest) build(levels []levelLoops, c coefs) {
+	n.coefs = c
+	n.loops, n.bound = n.loops[:0], n.bound[:0]
 	for i, lv := range levels {
 		for _, l := range lv.spatialX {
 			n.loops = append(n.loops, loop{dim: l.dim, end: l.end, spatial: true, level: i})
@@ -233,16 +252,16 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 		n.bound = append(n.bound, len(n.loops)-1)
 	}
 	K := len(n.loops)
-	n.scale = make([]int64, K)
-	n.mold = make([][workload.NumDims]int64, K)
-	n.boundary = make([]bool, K)
-	n.master = make([]bool, K)
-	n.groupLo = make([]int, K)
-	n.outside = make([]int64, K)
-	n.fanout = make([]int64, K)
-	n.groups = make([][workload.NumDataSpaces]int64, K)
-	n.hsize = make([]int64, K)
-	n.vsize = make([]int64, K)
+	n.scale = resize(n.scale, K)
+	n.mold = resize(n.mold, K)
+	n.boundary = resize(n.boundary, K)
+	n.master = resize(n.master, K)
+	n.groupLo = resize(n.groupLo, K)
+	n.outside = resize(n.outside, K)
+	n.fanout = resize(n.fanout, K)
+	n.groups = resize(n.groups, K)
+	n.hsize = resize(n.hsize, K)
+	n.vsize = resize(n.vsize, K)
 	var cum [workload.NumDims]int64
 	for d := range cum {
 		cum[d] = 1
@@ -257,8 +276,8 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 	for _, b := range n.bound {
 		n.boundary[b] = true
 	}
-	n.extent = make([][workload.NumDataSpaces]point, K)
-	n.size = make([][workload.NumDataSpaces]int64, K)
+	n.extent = resize(n.extent, K)
+	n.size = resize(n.size, K)
 	for k := range n.loops {
 		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 			e := project(ds, &n.mold[k], c)
@@ -303,7 +322,7 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 		n.hsize[k] = max(lx, lv.physX)
 		n.vsize[k] = max(ly, lv.physY)
 	}
-	n.first = make([]int, len(levels))
+	n.first = resize(n.first, len(levels))
 	start := 0
 	for i, b := range n.bound {
 		f := start
@@ -316,7 +335,6 @@ func buildNest(levels []levelLoops, c coefs) *nest {
 		n.first[i] = f
 		start = b + 1
 	}
-	return n
 }
 
 // translationGroups counts, per data space, the distinct offsets by which the

@@ -139,3 +139,22 @@ func BenchmarkEvalExact(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluatorReuse evaluates the BenchmarkEvalExact mapping with one
+// Evaluator kept across calls (its storage reused), against Layer's fresh
+// storage per call in BenchmarkEvalExact.
+func BenchmarkEvaluatorReuse(b *testing.B) {
+	a, err := arch.Eyeriss(arch.DefaultEyeriss())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := eyerissMapping(b)
+	l := rn18Layer()
+	var e Evaluator
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Layer(a, l, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

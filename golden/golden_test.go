@@ -3,7 +3,10 @@ package golden
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/accelopt/accelopt/eval"
 )
 
 // sharedSets is where the team's Timeloop golden sets live beside the project.
@@ -98,4 +101,39 @@ func TestParseStats(t *testing.T) {
 		}
 	}
 	t.Logf("%d stats files parsed", n)
+}
+
+// TestEvaluatorReuse evaluates every golden case with one eval.Evaluator, in
+// order and again in reverse (so storage left by other architectures and
+// mappings is reused), and requires results identical to eval.Layer's.
+func TestEvaluatorReuse(t *testing.T) {
+	dirs := caseDirs(t)
+	var cases []*Case
+	for _, d := range dirs {
+		c, err := Load(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c)
+	}
+	var e eval.Evaluator
+	check := func(c *Case) {
+		want, err := eval.Layer(c.Arch, c.Layer, c.Mapping)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Dir, err)
+		}
+		got, err := e.Layer(c.Arch, c.Layer, c.Mapping)
+		if err != nil {
+			t.Fatalf("%s: reused evaluator: %v", c.Dir, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: reused evaluator gives %d cycles %.6f pJ, fresh %d %.6f", c.Dir, got.Cycles, got.EnergyPJ, want.Cycles, want.EnergyPJ)
+		}
+	}
+	for _, c := range cases {
+		check(c)
+	}
+	for i := len(cases) - 1; i >= 0; i-- {
+		check(cases[i])
+	}
 }
