@@ -41,6 +41,7 @@ type scratch struct {
 	an    analysis
 	w     deltas.Walk
 	g     deltas.Group
+	zero  deltas.ZeroCache
 	steps []point
 	ends  []int64
 	loops []int
@@ -62,6 +63,7 @@ func (n *nest) analyseInto(sc *scratch) *analysis {
 		}
 	}
 	w, g := &sc.w, &sc.g
+	g.Zero = &sc.zero
 	steps, ends := sc.steps[:0], sc.ends[:0]
 	defer func() { sc.steps, sc.ends = steps, ends }()
 	// Innermost level: every operand once per MAC.

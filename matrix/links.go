@@ -28,11 +28,12 @@ type linkScratch struct {
 	// neighbouring candidates of a search often share it.
 	groups   [groupCache]cachedGroup
 	tick     uint64
-	dims     []int     // outside loops' dimensions
-	scale    []int64   // and scales
-	gdim     [nd]int   // the fan-out's loops, innermost first: dimension,
-	gend     [nd]int64 // end
-	gsc      [nd]int64 // and scale
+	zero     deltas.ZeroCache // zero-translation link results, shared by the groups
+	dims     []int            // outside loops' dimensions
+	scale    []int64          // and scales
+	gdim     [nd]int          // the fan-out's loops, innermost first: dimension,
+	gend     [nd]int64        // end
+	gsc      [nd]int64        // and scale
 	steps    []deltas.Point
 	unit     *[nds][nd]deltas.Point // per data space, each dimension's unit projection
 	units    [4][nds][nd]deltas.Point
@@ -412,5 +413,6 @@ func (lk *linkScratch) groupFor(ng int, h, v int64, c deltas.Coefs) *deltas.Grou
 	cg := &lk.groups[lru]
 	cg.key, cg.used = k, lk.tick
 	cg.g.Reset(F, h, v)
+	cg.g.Zero = &lk.zero
 	return &cg.g
 }

@@ -13,6 +13,9 @@ import (
 // i at column i mod H and row i div H. A Group may be reused (Reset).
 type Group struct {
 	F, H, V int64
+	// Zero, when set, remembers zero-translation results across groups
+	// (see ZeroCache).
+	Zero    *ZeroCache
 	T       [3][]Point
 	cache   [3][]cached
 	scratch []Point
@@ -429,10 +432,7 @@ func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64,
 			if !sp.Admits(t) {
 				continue
 			}
-			if !g.built[ds] {
-				g.Build(ds, steps, ends)
-			}
-			if g.Result(ds, t).Groups < groups {
+			if g.result(ds, t, steps, ends).Groups < groups {
 				if j >= 64 {
 					wantFar = true
 				} else {
@@ -477,6 +477,10 @@ func Links(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64,
 // parent accesses, SL the volume received over links.
 func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int64, mac bool, computes int64) Sums {
 	use := Links(w, g, steps, ends, ds, groups, mac, true)
+	if use && !g.built[ds] {
+		// Links may have answered from the ZeroCache.
+		g.Build(ds, steps, ends)
+	}
 	if mac {
 		if !use {
 			return Sums{S0: computes, SG: groups * computes}
@@ -491,4 +495,82 @@ func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int6
 	}
 	w.DS, w.Groups, w.Group = ds, groups, g
 	return w.Sum()
+}
+
+// result is Result, building the element list of ds when needed, and for a
+// zero translation consulting the group's ZeroCache first.
+func (g *Group) result(ds int, t Point, steps []Point, ends []int64) Result {
+	if t == (Point{}) && g.Zero != nil {
+		if k, ok := zeroKeyOf(g, steps, ends); ok {
+			if r, ok := g.Zero.m[k]; ok {
+				return r
+			}
+			if !g.built[ds] {
+				g.Build(ds, steps, ends)
+			}
+			r := g.Result(ds, t)
+			g.Zero.put(k, r)
+			return r
+		}
+	}
+	if !g.built[ds] {
+		g.Build(ds, steps, ends)
+	}
+	return g.Result(ds, t)
+}
+
+// ZeroCache remembers link results for a zero translation. With a zero
+// translation an element links exactly when a grid neighbour has the same
+// translation; when every moving loop of the fan-out moves its own
+// coordinate, that is when the two share the digits of every moving loop,
+// so the result depends only on the fan-out's size, grid, loop ends and
+// which loops move the data space — not on the loops' scales, which change
+// with every move below the fan-out. The zero value is ready.
+type ZeroCache struct {
+	m map[zeroKey]Result
+}
+
+type zeroKey struct {
+	f, h, v int64
+	n       int
+	ends    [16]int64
+	moving  uint16
+}
+
+// zeroKeyOf is the cache key of the fan-out, or false when two moving loops
+// share a coordinate (their translations can then coincide in other ways).
+func zeroKeyOf(g *Group, steps []Point, ends []int64) (zeroKey, bool) {
+	k := zeroKey{f: g.F, h: g.H, v: g.V, n: len(steps)}
+	if len(steps) > len(k.ends) {
+		return k, false
+	}
+	var used [Rank]bool
+	for i, st := range steps {
+		k.ends[i] = ends[i]
+		moved := 0
+		for r, a := range st {
+			if a == 0 {
+				continue
+			}
+			moved++
+			if used[r] {
+				return k, false
+			}
+			used[r] = true
+		}
+		if moved > 1 {
+			return k, false
+		}
+		if moved == 1 {
+			k.moving |= 1 << uint(i)
+		}
+	}
+	return k, true
+}
+
+func (z *ZeroCache) put(k zeroKey, r Result) {
+	if z.m == nil || len(z.m) >= 4096 {
+		z.m = make(map[zeroKey]Result)
+	}
+	z.m[k] = r
 }
