@@ -93,7 +93,7 @@ func ceilDiv64(a, b int64) int64 {
 // factors chooses the free temporal and spatial factors of dimension d at
 // level i, then the next dimension, level by level from the innermost.
 func (p *problem) factors(i int, d workload.Dim) {
-	if p.stopped {
+	if p.checkTime() {
 		return
 	}
 	if d == workload.NumDims {

@@ -101,6 +101,10 @@ type Options struct {
 	// Incumbent, when legal, is evaluated first and serves as the initial
 	// upper bound (for example a heuristic search's result).
 	Incumbent *mapping.Mapping
+	// DiveEvals is the number of evaluations of the first phase, a seeded
+	// local search that only supplies incumbents (0: 2000; negative: none).
+	// With a TimeLimit the phase instead runs for half of it.
+	DiveEvals int
 }
 
 // Prune rules, the keys of Result.Pruned (docs/MAPPER.md argues each).
@@ -172,6 +176,7 @@ type problem struct {
 	eMAC         float64 // MACs × MAC energy
 	capAbove     []int64 // product of fan-outs of levels > i
 	deadline     time.Time
+	diveUntil    time.Time
 	ctx          context.Context
 
 	// state
@@ -350,6 +355,15 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 			p.res.Evaluated++
 			p.offer(p.o.Incumbent, r)
 		}
+	}
+	switch {
+	case p.o.TimeLimit > 0 && p.o.DiveEvals >= 0:
+		p.diveUntil = t0.Add(p.o.TimeLimit / 2)
+		p.dive(1 << 62)
+	case p.o.DiveEvals == 0:
+		p.dive(2000)
+	default:
+		p.dive(p.o.DiveEvals)
 	}
 	// Keep/bypass choices: every free (level, data space) below the
 	// outermost level.
