@@ -312,7 +312,34 @@ func TestBruteForce(t *testing.T) {
 	pairs, runs := 0, 0
 	for _, bc := range bruteCases(t) {
 		for _, l := range bc.layers {
-			want, legal := bruteForce(bc.arch, l, nil)
+			// Every bound the search uses must hold on every legal mapping.
+			var probs []*problem
+			for _, o := range goals {
+				p, err := newProblem(bc.arch, l, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				probs = append(probs, p)
+			}
+			bad := 0
+			check := func(m *mapping.Mapping, r *eval.Result) {
+				keep := make([][workload.NumDataSpaces]bool, len(m.Levels))
+				for i := range m.Levels {
+					keep[i] = m.Levels[i].Keep
+				}
+				for _, p := range probs {
+					p.m, p.keep = m, keep
+					s := p.scoreOf(r)
+					for _, lb := range []score{p.rootBound(keep), p.partialBound(len(m.Levels) - 1), p.partialBound(0)} {
+						if s.less(lb) && bad < 3 {
+							bad++
+							t.Errorf("%s/%s/%s: bound %v above the value %v of %s", bc.arch.Name, l.Name, p.o.Objective,
+								lb, s, m.Describe(bc.arch))
+						}
+					}
+				}
+			}
+			want, legal := bruteForce(bc.arch, l, check)
 			pairs++
 			for g, o := range goals {
 				name := fmt.Sprintf("%s/%s/%s", bc.arch.Name, l.Name, o.Objective)

@@ -32,17 +32,69 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, known func(j 
 				break
 			}
 		}
+		if ok {
+			lv := p.a.Levels[k]
+			en := lv.ReadEnergy
+			if ds == workload.Outputs {
+				en = lv.UpdateEnergy
+			}
+			e += float64(p.mac) * en / float64(max(lv.BlockSize, 1))
+		}
+		// Compulsory traffic: the outermost level and the next keeper
+		// inside it, when no spatial loop lies above that keeper.
+		kin := -1
+		for j := p.L - 2; j >= 0; j-- {
+			if keep[j][ds] {
+				kin = j
+				break
+			}
+		}
+		if kin < 0 {
+			continue
+		}
+		ok = true
+		for j := kin + 1; j < p.L; j++ {
+			if !known(j) || !spatialOne(j) {
+				ok = false
+				break
+			}
+		}
 		if !ok {
 			continue
 		}
-		lv := p.a.Levels[k]
-		en := lv.ReadEnergy
+		f := float64(p.foot[ds])
+		out, in := p.a.Levels[p.L-1], p.a.Levels[kin]
 		if ds == workload.Outputs {
-			en = lv.UpdateEnergy
+			e += f * out.UpdateEnergy / float64(max(out.BlockSize, 1))
+		} else {
+			e += f*out.ReadEnergy/float64(max(out.BlockSize, 1)) + f*in.WriteEnergy/float64(max(in.BlockSize, 1))
 		}
-		e += float64(p.mac) * en / float64(max(lv.BlockSize, 1))
 	}
 	return e
+}
+
+// footprint is the number of distinct points of data space ds the layer
+// touches (Inputs through strides and dilation, holes excluded).
+func footprint(l workload.Layer, ds workload.DataSpace) int64 {
+	d := func(x workload.Dim) int64 { return int64(l.Dims[x]) }
+	distinct := func(n, stride, m, dil int) int64 {
+		seen := map[int]bool{}
+		for a := 0; a < n; a++ {
+			for b := 0; b < m; b++ {
+				seen[a*stride+b*dil] = true
+			}
+		}
+		return int64(len(seen))
+	}
+	switch ds {
+	case workload.Weights:
+		return d(workload.G) * d(workload.M) * d(workload.C) * d(workload.R) * d(workload.S)
+	case workload.Outputs:
+		return d(workload.N) * d(workload.G) * d(workload.M) * d(workload.P) * d(workload.Q)
+	}
+	w := distinct(l.Dims[workload.P], l.Wstride, l.Dims[workload.R], l.Wdilation)
+	h := distinct(l.Dims[workload.Q], l.Hstride, l.Dims[workload.S], l.Hdilation)
+	return d(workload.N) * d(workload.G) * d(workload.C) * w * h
 }
 
 // rootBound bounds every mapping with keep assignment keep.

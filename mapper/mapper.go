@@ -174,6 +174,7 @@ type problem struct {
 	keepFixed    []*[workload.NumDataSpaces]bool
 	boundsOK     bool    // energies non-negative: energy bounds valid
 	eMAC         float64 // MACs × MAC energy
+	foot         [workload.NumDataSpaces]int64
 	capAbove     []int64 // product of fan-outs of levels > i
 	deadline     time.Time
 	diveUntil    time.Time
@@ -290,6 +291,9 @@ func newProblem(a *arch.Arch, l workload.Layer, o Options) (*problem, error) {
 		}
 	}
 	p.eMAC = float64(p.mac) * a.MAC.Energy
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		p.foot[ds] = footprint(l, ds)
+	}
 	if k := p.keepFixed[L-1]; k != nil {
 		for ds, v := range k {
 			if !v {
