@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -284,23 +285,72 @@ type bruteCase struct {
 	layers []workload.Layer
 }
 
-func bruteCases(t *testing.T) []bruteCase {
-	all := tinyLayers()
-	short := func(n int) []workload.Layer {
-		if testing.Short() && n > 6 {
-			n = 6
+// generatedLayers draws n more tiny layers from a seeded generator: two or
+// three small primes spread over random dimensions, random strides and
+// dilations on the sliding-window dimensions.
+func generatedLayers(n int) []workload.Layer {
+	rng := rand.New(rand.NewPCG(17, 2026))
+	primes := []int{2, 2, 2, 3, 3, 5}
+	var out []workload.Layer
+	for len(out) < n {
+		l := workload.NewConv("", 1, 1, 1, 1, 1, 1)
+		k := 2 + rng.IntN(2)
+		for j := 0; j < k; j++ {
+			l.Dims[rng.IntN(int(workload.NumDims))] *= primes[rng.IntN(len(primes))]
 		}
-		return all[:min(n, len(all))]
+		l.Wstride, l.Hstride = 1+rng.IntN(2), 1+rng.IntN(2)
+		l.Wdilation, l.Hdilation = 1+rng.IntN(2), 1+rng.IntN(2)
+		l.Name = fmt.Sprintf("gen%02d_%v_s%d%d_d%d%d", len(out), l.Dims, l.Wstride, l.Hstride, l.Wdilation, l.Hdilation)
+		out = append(out, l)
+	}
+	return out
+}
+
+// bruteCases are the brute-force test's architectures with their layers:
+// 50 layers (22 chosen, 28 generated) on the three cheaper architectures,
+// subsets on the three whose mapspaces are largest. testing.Short trims
+// every list.
+func bruteCases(t *testing.T) []bruteCase {
+	all := append(tinyLayers(), generatedLayers(28)...)
+	pick := func(names ...string) []workload.Layer {
+		var out []workload.Layer
+		for _, l := range all {
+			for _, n := range names {
+				if l.Name == n {
+					out = append(out, l)
+				}
+			}
+		}
+		return out
+	}
+	trim := func(ls []workload.Layer, n int) []workload.Layer {
+		if testing.Short() && len(ls) > n {
+			return ls[:n]
+		}
+		return ls
+	}
+	threePrimes := func(ls []workload.Layer) []workload.Layer {
+		var out []workload.Layer
+		for _, l := range ls {
+			n := 0
+			for _, d := range l.Dims {
+				n += len(primeFactors(d))
+			}
+			if n <= 3 {
+				out = append(out, l)
+			}
+		}
+		return out
 	}
 	return []bruteCase{
-		{miniEyeriss(t, 2, 2, 4, 32), short(len(all))},
-		{miniEyeriss(t, 3, 2, 6, 24), short(len(all))},
-		{miniSimpleWS(t, 2, 2), short(len(all))},
 		{template(t, "eyeriss", map[string]float64{"pe_x": 2, "pe_y": 2, "ifmap_spad_depth": 3,
-			"weights_spad_depth": 4, "psum_spad_depth": 2, "glb_depth": 8}), short(len(all))},
+			"weights_spad_depth": 4, "psum_spad_depth": 2, "glb_depth": 8}), trim(all, 12)},
 		{template(t, "simba", map[string]float64{"pe_x": 2, "pe_y": 1, "lanes": 2, "input_buffer_depth": 4,
-			"weight_buffer_depth": 4, "accu_buffer_depth": 2, "glb_depth": 2}), short(len(all))},
-		{miniEyerissSplit(t, 2, 2), short(8)},
+			"weight_buffer_depth": 4, "accu_buffer_depth": 2, "glb_depth": 2}), trim(all, 12)},
+		{miniEyeriss(t, 2, 2, 4, 32), trim(threePrimes(all), 8)},
+		{miniEyeriss(t, 3, 2, 6, 24), trim(threePrimes(all[:22]), 4)},
+		{miniSimpleWS(t, 2, 2), trim(pick("r2p3", "g2m2", "m5p2", "g3c2", "r3p3_s2", "m7"), 3)},
+		{miniEyerissSplit(t, 2, 2), trim(pick("m7", "m5p2", "g2m2", "r2p3"), 2)},
 	}
 }
 
@@ -311,6 +361,7 @@ func TestBruteForce(t *testing.T) {
 	t0 := time.Now()
 	pairs, runs := 0, 0
 	for _, bc := range bruteCases(t) {
+		t.Logf("%s: %d layers", bc.arch.Name, len(bc.layers))
 		for _, l := range bc.layers {
 			// Every bound the search uses must hold on every legal mapping.
 			var probs []*problem
