@@ -103,7 +103,7 @@ type Options struct {
 	Incumbent *mapping.Mapping
 	// DiveEvals is the number of evaluations of the first phase, a seeded
 	// local search that only supplies incumbents (0: 2000; negative: none).
-	// With a TimeLimit the phase instead runs for half of it.
+	// With a TimeLimit the phase instead runs for 70% of it.
 	DiveEvals int
 }
 
@@ -362,7 +362,7 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 	}
 	switch {
 	case p.o.TimeLimit > 0 && p.o.DiveEvals >= 0:
-		p.diveUntil = t0.Add(p.o.TimeLimit / 2)
+		p.diveUntil = t0.Add(p.o.TimeLimit * 7 / 10)
 		p.dive(1 << 62)
 	case p.o.DiveEvals == 0:
 		p.dive(2000)

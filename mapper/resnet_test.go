@@ -58,3 +58,34 @@ func TestResNet18Eyeriss(t *testing.T) {
 			r.Elapsed.Seconds(), r.Mapping.Describe(c.Arch))
 	}
 }
+
+// BenchmarkOptimalMapper maps ResNet-18's 12 distinct layers on the golden
+// Eyeriss-like design with no constraints (EDP), each capped at 1 s, and
+// reports how many were proven optimal and the mean gap.
+func BenchmarkOptimalMapper(b *testing.B) {
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		b.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var proven, n int
+	var gap float64
+	for i := 0; i < b.N; i++ {
+		for _, l := range net.Layers {
+			r, err := Optimal(context.Background(), c.Arch, l, Options{Objective: EDP, TimeLimit: time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+			gap += r.Gap
+			if r.Optimal {
+				proven++
+			}
+		}
+	}
+	b.ReportMetric(float64(proven)/float64(b.N), "proven/op")
+	b.ReportMetric(gap/float64(n), "mean-gap")
+}
