@@ -13,7 +13,7 @@ import (
 
 // defaultMapperTime is the optimal mapper's wall-time cap per layer when
 // --time is not given.
-const defaultMapperTime = 2 * time.Second
+const defaultMapperTime = 5 * time.Second
 
 // mapOptimal maps every layer with the optimal mapper (package mapper). With
 // budget > 0 the remaining budget is shared evenly by the remaining layers;
