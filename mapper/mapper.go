@@ -103,7 +103,8 @@ type Options struct {
 	Incumbent *mapping.Mapping
 	// DiveEvals is the number of evaluations of the first phase, a seeded
 	// local search that only supplies incumbents (0: 2000; negative: none).
-	// With a TimeLimit the phase instead runs for 70% of it.
+	// With a TimeLimit, an exhaustive phase that does not finish within 30%
+	// of it is followed by a dive until 85% and a second exhaustive phase.
 	DiveEvals int
 }
 
@@ -360,15 +361,6 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 			p.offer(p.o.Incumbent, r)
 		}
 	}
-	switch {
-	case p.o.TimeLimit > 0 && p.o.DiveEvals >= 0:
-		p.diveUntil = t0.Add(p.o.TimeLimit * 7 / 10)
-		p.dive(1 << 62)
-	case p.o.DiveEvals == 0:
-		p.dive(2000)
-	default:
-		p.dive(p.o.DiveEvals)
-	}
 	// Keep/bypass choices: every free (level, data space) below the
 	// outermost level.
 	type bit struct {
@@ -390,50 +382,72 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 			}
 		}
 	}
-	if len(free) > 30 {
+	if len(free) > 40 {
 		return nil, fmt.Errorf("mapper: %d free keep/bypass choices is too many", len(free))
 	}
-	// Every keep assignment's own lower bound, for the bound over what a
-	// time cap leaves unexplored.
 	n := 1 << len(free)
-	keeps := make([][][workload.NumDataSpaces]bool, n)
-	lbs := make([]score, n)
-	for mask := 0; mask < n; mask++ {
+	keepOf := func(mask int) [][workload.NumDataSpaces]bool {
 		k := make([][workload.NumDataSpaces]bool, p.L)
 		copy(k, base)
 		for j, b := range free {
 			// mask 0 keeps everything: the first assignment tried.
 			k[b.level][b.ds] = mask&(1<<j) == 0
 		}
-		keeps[mask] = k
-		lbs[mask] = p.rootBound(k)
+		return k
 	}
-	done := 0
-	for mask := 0; mask < n && !p.stopped; mask++ {
-		p.keep = keeps[mask]
-		if p.hasBest && lbs[mask].notBelow(p.bestS) {
-			p.prune(RuleBound)
-			done++
-			continue
-		}
-		p.m = mapping.New(p.L)
-		for i := range p.m.Levels {
-			lv := &p.m.Levels[i]
-			lv.Keep = p.keep[i]
-			for d := workload.Dim(0); d < workload.NumDims; d++ {
-				if f := p.fixT[i][d]; f > 0 {
-					lv.Temporal[d] = f
-				}
-				if f := p.fixS[i][d]; f > 0 {
-					lv.Spatial[d] = f
+	// branch runs the exhaustive phase until the deadline and returns how
+	// many keep assignments it finished (in mask order).
+	branch := func() int {
+		done := 0
+		for mask := 0; mask < n && !p.stopped; mask++ {
+			p.keep = keepOf(mask)
+			if p.hasBest && p.rootBound(p.keep).notBelow(p.bestS) {
+				p.prune(RuleBound)
+				done++
+				continue
+			}
+			p.m = mapping.New(p.L)
+			for i := range p.m.Levels {
+				lv := &p.m.Levels[i]
+				lv.Keep = p.keep[i]
+				for d := workload.Dim(0); d < workload.NumDims; d++ {
+					if f := p.fixT[i][d]; f > 0 {
+						lv.Temporal[d] = f
+					}
+					if f := p.fixS[i][d]; f > 0 {
+						lv.Spatial[d] = f
+					}
 				}
 			}
+			p.rem = p.rest
+			p.factors(0, 0)
+			if !p.stopped {
+				done++
+			}
 		}
-		p.rem = p.rest
-		p.factors(0, 0)
-		if !p.stopped {
-			done++
+		return done
+	}
+	var done int
+	switch {
+	case p.o.TimeLimit > 0:
+		// A short dive, the exhaustive phase for 30% of the time (small
+		// mapspaces end here, proven); else a dive until 85% and the
+		// exhaustive phase again, from the start, with the better incumbent.
+		p.dive(p.diveEvals())
+		p.deadline = t0.Add(p.o.TimeLimit * 3 / 10)
+		done = branch()
+		if p.stopped && ctx.Err() == nil {
+			p.stopped = false
+			p.deadline = t0.Add(p.o.TimeLimit)
+			if p.o.DiveEvals >= 0 {
+				p.diveUntil = t0.Add(p.o.TimeLimit * 85 / 100)
+				p.dive(1 << 62)
+			}
+			done = branch()
 		}
+	default:
+		p.dive(p.diveEvals())
+		done = branch()
 	}
 	res := p.res
 	res.Elapsed = time.Since(t0)
@@ -450,11 +464,19 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 	// Unexplored: every keep assignment not finished (the one interrupted
-	// included); each is bounded by its own root bound.
+	// included); each is bounded by its own root bound. With too many to
+	// list, the bound of the MACs' energy and the compute cycles alone
+	// (valid for every keep assignment) stands for them.
 	bound := p.bestS
-	for mask := done; mask < n; mask++ {
-		if lbs[mask].less(bound) {
-			bound = lbs[mask]
+	if n-done > 1<<20 {
+		if lb := p.lowerScore(float64(ceilDiv64(p.mac, p.capAbove[0])), p.eMAC); lb.less(bound) {
+			bound = lb
+		}
+	} else {
+		for mask := done; mask < n; mask++ {
+			if lb := p.rootBound(keepOf(mask)); lb.less(bound) {
+				bound = lb
+			}
 		}
 	}
 	res.Bound = math.Max(bound.a, 0)
@@ -529,6 +551,17 @@ func (p *problem) offer(m *mapping.Mapping, r *eval.Result) {
 		p.res.Mapping = m.Clone()
 		p.res.Eval = r
 	}
+}
+
+// diveEvals is the evaluation budget of the first, short dive.
+func (p *problem) diveEvals() int {
+	switch {
+	case p.o.DiveEvals == 0:
+		return 2000
+	case p.o.DiveEvals < 0:
+		return 0
+	}
+	return p.o.DiveEvals
 }
 
 // checkTime stops the search when the deadline passes or ctx is done.
