@@ -168,6 +168,12 @@ func (p *problem) factors(i int, d workload.Dim) {
 			return
 		}
 		lv.Temporal[d], lv.Spatial[d] = oldT*t, oldS*s
+		if !p.levelFits(i) {
+			// Tile sizes only grow with factors: no completion fits.
+			p.prune(RuleCapacity)
+			lv.Temporal[d], lv.Spatial[d] = oldT, oldS
+			return
+		}
 		p.rem[d] = r / (t * s)
 		p.factors(i, d+1)
 		lv.Temporal[d], lv.Spatial[d] = oldT, oldS
@@ -206,18 +212,9 @@ func (p *problem) factors(i int, d workload.Dim) {
 // must fit (they depend on levels 0..i only), and the bound must stay below
 // the incumbent.
 func (p *problem) levelDone(i int) {
-	if eff := p.a.Levels[i].EffectiveSize(); eff > 0 {
-		ts := eval.TileSizes(p.l, p.m)
-		var need int64
-		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-			if p.keep[i][ds] {
-				need += ts[i][ds]
-			}
-		}
-		if float64(need) > eff {
-			p.prune(RuleCapacity)
-			return
-		}
+	if !p.levelFits(i) {
+		p.prune(RuleCapacity)
+		return
 	}
 	if p.hasBest && p.partialBound(i).notBelow(p.bestS) {
 		p.prune(RuleBound)
@@ -229,6 +226,24 @@ func (p *problem) levelDone(i int) {
 	}
 	p.res.Nodes++
 	p.arrangements()
+}
+
+// levelFits reports whether level i's kept tiles, with the factors of
+// levels 0..i as they stand in p.m, fit its capacity (eval.TileSizes: a tile
+// depends on levels 0..i only).
+func (p *problem) levelFits(i int) bool {
+	eff := p.a.Levels[i].EffectiveSize()
+	if eff <= 0 {
+		return true
+	}
+	ts := eval.TileSizes(p.l, p.m)
+	var need int64
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		if p.keep[i][ds] {
+			need += ts[i][ds]
+		}
+	}
+	return float64(need) <= eff
 }
 
 // levelOpts are the spatial arrangements and temporal orders of one level.
