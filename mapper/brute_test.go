@@ -136,7 +136,9 @@ func tinyLayers() []workload.Layer {
 }
 
 // goals are the objectives the brute-force test checks.
-var goals = []Options{{Objective: Energy}, {Objective: Latency}, {Objective: EDP}, {Objective: Weighted, Lambda: 0.05}}
+func goals() []Options {
+	return []Options{{Objective: Energy}, {Objective: Latency}, {Objective: EDP}, {Objective: Weighted, Lambda: 0.05}}
+}
 
 // bruteForce evaluates every mapping of the mapspace (docs/MAPPER.md) with
 // no pruning at all and returns the best score per goal; visit, when non-nil,
@@ -167,7 +169,8 @@ func bruteForce(a *arch.Arch, l workload.Layer, visit func(*mapping.Mapping, *ev
 			}
 		}
 	}
-	best := make([]score, len(goals))
+	gs := goals()
+	best := make([]score, len(gs))
 	for g := range best {
 		best[g] = score{a: math.Inf(1), b: math.Inf(1)}
 	}
@@ -195,7 +198,7 @@ func bruteForce(a *arch.Arch, l workload.Layer, visit func(*mapping.Mapping, *ev
 					continue
 				}
 				legal++
-				for g, o := range goals {
+				for g, o := range gs {
 					p := &problem{o: o}
 					if s := p.scoreOf(r); s.less(best[g]) {
 						best[g] = s
@@ -365,7 +368,7 @@ func TestBruteForce(t *testing.T) {
 		for _, l := range bc.layers {
 			// Every bound the search uses must hold on every legal mapping.
 			var probs []*problem
-			for _, o := range goals {
+			for _, o := range goals() {
 				p, err := newProblem(bc.arch, l, o)
 				if err != nil {
 					t.Fatal(err)
@@ -392,7 +395,7 @@ func TestBruteForce(t *testing.T) {
 			}
 			want, legal := bruteForce(bc.arch, l, check)
 			pairs++
-			for g, o := range goals {
+			for g, o := range goals() {
 				name := fmt.Sprintf("%s/%s/%s", bc.arch.Name, l.Name, o.Objective)
 				got, err := Optimal(context.Background(), bc.arch, l, o)
 				if legal == 0 {

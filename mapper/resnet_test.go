@@ -13,12 +13,17 @@ import (
 // timeloopMapper are timeloop-mapper's results (cycles, energy in µJ) with
 // the expert row-stationary constraints on the golden Eyeriss-like 14x12
 // design, for ResNet-18's 12 distinct layers in zoo order.
-var timeloopMapper = []struct {
+func timeloopMapper() []struct {
 	cycles int64
 	uj     float64
-}{
-	{1204224, 785.31}, {688128, 743.18}, {344064, 379.94}, {688128, 743.15}, {57344, 88.62}, {344064, 421.41},
-	{688128, 771.88}, {57344, 83.97}, {344064, 488.99}, {688128, 1004.33}, {57344, 67.95}, {5120, 68.91},
+} {
+	return []struct {
+		cycles int64
+		uj     float64
+	}{
+		{1204224, 785.31}, {688128, 743.18}, {344064, 379.94}, {688128, 743.15}, {57344, 88.62}, {344064, 421.41},
+		{688128, 771.88}, {57344, 83.97}, {344064, 488.99}, {688128, 1004.33}, {57344, 67.95}, {5120, 68.91},
+	}
 }
 
 // TestResNet18Eyeriss measures the mapper on ResNet-18's 12 distinct layers
@@ -49,8 +54,8 @@ func TestResNet18Eyeriss(t *testing.T) {
 			continue
 		}
 		ratio := 0.0
-		if i < len(timeloopMapper) {
-			tm := timeloopMapper[i]
+		if tl := timeloopMapper(); i < len(tl) {
+			tm := tl[i]
 			ratio = r.Score / (float64(tm.cycles) * tm.uj * 1e6)
 		}
 		t.Logf("%-22s %8d cycles %9.2f uJ EDP/timeloop %.3f optimal=%v gap=%.4f evals=%d nodes=%d pruned=%v %.1fs | %s",
