@@ -435,7 +435,13 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 		// exhaustive phase again, from the start, with the better incumbent.
 		p.dive(p.diveEvals())
 		p.deadline = t0.Add(p.o.TimeLimit * 3 / 10)
-		done = branch()
+		if p.spaceSize(len(free)) <= 1e9 {
+			done = branch()
+		} else {
+			// Too large to finish in the first phase: go straight to the
+			// dive (this only schedules work; nothing is cut).
+			p.stopped = true
+		}
 		if p.stopped && ctx.Err() == nil {
 			p.stopped = false
 			p.deadline = t0.Add(p.o.TimeLimit)
@@ -551,6 +557,37 @@ func (p *problem) offer(m *mapping.Mapping, r *eval.Result) {
 		p.res.Mapping = m.Clone()
 		p.res.Eval = r
 	}
+}
+
+// spaceSize estimates the number of keep assignments × factorizations
+// (orders not counted), to decide whether a first exhaustive phase can
+// finish.
+func (p *problem) spaceSize(freeKeeps int) float64 {
+	n := math.Pow(2, float64(freeKeeps))
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		slots := 0
+		for i := 0; i < p.L; i++ {
+			if p.freeT[i][d] {
+				slots++
+			}
+			if p.freeS[i][d] {
+				slots++
+			}
+		}
+		exps := map[int]int{}
+		for _, q := range primeFactors(p.rest[d]) {
+			exps[q]++
+		}
+		for _, e := range exps {
+			// multisets of e primes over the slots: C(e+slots-1, e)
+			c := 1.0
+			for j := 1; j <= e; j++ {
+				c = c * float64(slots-1+j) / float64(j)
+			}
+			n *= c
+		}
+	}
+	return n
 }
 
 // diveEvals is the evaluation budget of the first, short dive.
