@@ -64,6 +64,22 @@ type Layer struct {
 	Levels []LevelCost `json:"levels,omitempty"`
 	// Loops is the mapping as a loop nest, outermost loop first.
 	Loops []Loop `json:"loops,omitempty"`
+	// Mapper is present when the optimal mapper chose the mapping.
+	Mapper *MapperInfo `json:"mapper,omitempty"`
+}
+
+// MapperInfo is what the optimal mapper established about a layer's mapping.
+type MapperInfo struct {
+	// ProvenOptimal: the whole mapspace was searched or cut by proven rules.
+	ProvenOptimal bool `json:"proven_optimal"`
+	// Bound is a proven lower bound on the objective (for latency: cycles;
+	// energy in pJ; EDP in pJ x cycles); Gap is (objective - bound) /
+	// objective.
+	Bound     float64          `json:"bound"`
+	Gap       float64          `json:"gap"`
+	Evaluated int64            `json:"evaluated"`
+	Pruned    map[string]int64 `json:"pruned,omitempty"`
+	TimeS     float64          `json:"time_s"`
 }
 
 // DataSpaceCost is one data space's traffic and energy at one storage level
@@ -169,6 +185,10 @@ func FromDesign(netName string, obj string, b search.Budgets, d *search.Design, 
 			Cycles: ld.Result.Cycles, EnergyPJ: ld.Result.EnergyPJ, Utilization: ld.Result.Utilization,
 			ProblemFile: "timeloop/" + base + ".problem.yaml", MapFile: "timeloop/" + base + ".map.yaml",
 			MACEnergyPJ: ld.Result.MACEnergyPJ, Levels: levelCosts(ld.Result), Loops: loopNest(a, ld.Mapping)})
+		if o := ld.Optimality; o != nil {
+			r.Layers[len(r.Layers)-1].Mapper = &MapperInfo{ProvenOptimal: o.Optimal, Bound: o.Bound, Gap: o.Gap,
+				Evaluated: o.Evaluated, Pruned: o.Pruned, TimeS: o.Seconds}
+		}
 		r.Totals.MACs += int64(max(l.Count, 1)) * ld.Result.MACs
 	}
 	r.Totals.Cycles = d.Cycles

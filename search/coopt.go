@@ -48,6 +48,22 @@ type LayerDesign struct {
 	Layer   workload.Layer
 	Mapping *mapping.Mapping
 	Result  *eval.Result
+	// Optimality, when set, is what the optimal mapper (package mapper)
+	// established about Mapping.
+	Optimality *Optimality
+}
+
+// Optimality is what an exact mapping search established about one layer's
+// mapping: whether it is proven optimal, a proven lower bound on the
+// objective (for latency: on cycles), the relative gap, the evaluations and
+// the subtrees cut per pruning rule.
+type Optimality struct {
+	Optimal   bool
+	Bound     float64
+	Gap       float64
+	Evaluated int64
+	Pruned    map[string]int64
+	Seconds   float64
 }
 
 // Design is a hardware point of a template with a mapping per layer and the

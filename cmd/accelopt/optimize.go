@@ -30,7 +30,7 @@ func newOptimizeCmd() *cobra.Command {
 	var (
 		netSpec, template, objective, out string
 		archPath, ertPath, artPath        string
-		problemPath, tlFormat             string
+		problemPath, tlFormat, mapperKind string
 		constraintPaths, inputShapes      []string
 		maxPower, maxArea, maxLatency     float64
 		seed                              uint64
@@ -110,10 +110,20 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 						return usageError{err}
 					}
 				}
-				logf("accelopt: mapping %d layers of %s on %s (fixed hardware), objective %s", len(net.Layers), net.Name, archPath, obj)
+				if timeBudget < 0 {
+					return usageError{fmt.Errorf("--time: must not be negative, got %s", timeBudget)}
+				}
+				logf("accelopt: mapping %d layers of %s on %s (fixed hardware), objective %s, %s mapper", len(net.Layers), net.Name, archPath, obj, mapperKind)
 				prog := newProgress(stderr, quiet, isTerminal(stderr), len(net.Layers), "mapping layers")
-				d, st, err = search.MapNetwork(ctx, a, net, search.MapOptions{Objective: obj, Cons: cons, Seed: seed,
-					Starts: starts, Progress: func(s string) { prog.Step("  " + s) }})
+				switch mapperKind {
+				case "optimal":
+					d, st, err = mapOptimal(ctx, a, net, obj, cons, timeBudget, func(s string) { prog.Step("  " + s) })
+				case "heuristic":
+					d, st, err = search.MapNetwork(ctx, a, net, search.MapOptions{Objective: obj, Cons: cons, Seed: seed,
+						Starts: starts, Progress: func(s string) { prog.Step("  " + s) }})
+				default:
+					err = usageError{fmt.Errorf("--mapper %q: want optimal or heuristic", mapperKind)}
+				}
 				prog.Done()
 				if err != nil {
 					return err
@@ -122,6 +132,9 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 			} else {
 				if len(constraintPaths) > 0 {
 					return usageError{fmt.Errorf("optimize: --constraints needs --arch (mapping-only mode)")}
+				}
+				if cmd.Flags().Changed("mapper") {
+					return usageError{fmt.Errorf("optimize: --mapper needs --arch (mapping-only mode)")}
 				}
 				obj, err := search.ParseNetObjective(objective)
 				if err != nil {
@@ -194,7 +207,8 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.Uint64Var(&seed, "seed", 1, "random seed (every random choice follows from it)")
 	f.IntVar(&starts, "starts", 0, "local-search starts per layer (0: default)")
 	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
-	f.DurationVar(&timeBudget, "time", 0, "co-optimization: keep searching (hardware escapes and kicks) until this wall time, e.g. 30s (0: stop at a local optimum); results then depend on the machine's speed")
+	f.DurationVar(&timeBudget, "time", 0, "co-optimization: keep searching (hardware escapes and kicks) until this wall time, e.g. 30s (0: stop at a local optimum); mapping-only with --mapper optimal: the total wall time shared by the layers (0: 5s per layer); results then depend on the machine's speed")
+	f.StringVar(&mapperKind, "mapper", "optimal", "mapping-only mode (--arch): optimal (exact branch and bound over the whole mapspace, keep/bypass included, capped by --time; result.json records per layer whether the mapping is proven optimal, the bound and the gap) or heuristic (the local search)")
 	f.IntVar(&batch, "batch", 1, "batch size")
 	f.StringArrayVar(&inputShapes, "input-shape", nil, inputShapeUsage)
 	f.IntVar(&nlpStarts, "nlp-starts", 8, "starts of the relaxed (NLP) first stage (0: skip it)")

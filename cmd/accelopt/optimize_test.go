@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/accelopt/accelopt/report"
+	"github.com/accelopt/accelopt/workload"
 )
 
 // smallNetwork writes a two-layer network CSV.
@@ -160,5 +162,58 @@ func TestGoldensCommand(t *testing.T) {
 	}
 	if st := run([]string{"goldens", filepath.Join(t.TempDir(), "none")}, &o, &e); st != 1 {
 		t.Errorf("missing directory: status %d", st)
+	}
+}
+
+// TestOptimizeOptimalMapper runs mapping-only optimize with the optimal
+// mapper and no constraints on the golden simple_ws and simple_os designs
+// (one-word registers: a mapper that keeps every data space everywhere finds
+// no legal mapping there) and checks what result.json records.
+func TestOptimizeOptimalMapper(t *testing.T) {
+	g := "../../../shared/goldens/timeloop-v3.0.3/"
+	tests := []struct {
+		name, dir string
+		layer     workload.Layer
+	}{
+		{"simple_ws", "simple_ws__vgg16_conv1_1__mapper", workload.NewConv("small", 4, 4, 3, 1, 4, 1)},
+		{"simple_os", "simple_os__odd_c7_m13_p5_r3__mapper", workload.NewConv("small", 2, 2, 1, 1, 1, 1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := g + tc.dir
+			if _, err := os.Stat(c); err != nil {
+				t.Skipf("%s absent; skipping", c)
+			}
+			p := filepath.Join(t.TempDir(), "p.yaml")
+			if err := os.WriteFile(p, workload.WriteTimeloopProblem(tc.layer), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d := t.TempDir()
+			runOK(t, "optimize", "--arch", c+"/arch.yaml", "--ert", c+"/ERT.yaml", "--art", c+"/ART.yaml",
+				"--problem", p, "--objective", "edp", "--mapper", "optimal", "--time", "1s", "--quiet", "--out", d)
+			r, err := report.ReadResult(filepath.Join(d, "result.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ly := r.Layers[0]
+			mi := ly.Mapper
+			if mi == nil {
+				t.Fatalf("result.json has no mapper record: %+v", ly)
+			}
+			edp := ly.EnergyPJ * float64(ly.Cycles)
+			if mi.Bound > edp*(1+1e-12) || mi.Gap < 0 || mi.Gap > 1 || mi.Evaluated <= 0 {
+				t.Errorf("mapper record %+v inconsistent with EDP %g", mi, edp)
+			}
+			if mi.ProvenOptimal != (mi.Gap == 0) {
+				t.Errorf("proven_optimal %v with gap %g", mi.ProvenOptimal, mi.Gap)
+			}
+			// The mapping written must reproduce the layer's numbers.
+			out := runOK(t, "eval", "--json", "--arch", filepath.Join(d, "timeloop", "arch.yaml"), "--ert",
+				filepath.Join(d, "timeloop", "ERT.yaml"), "--problem", filepath.Join(d, ly.ProblemFile),
+				"--mapping", filepath.Join(d, ly.MapFile))
+			if !strings.Contains(out, fmt.Sprintf("\"cycles\": %d", ly.Cycles)) {
+				t.Errorf("eval of the written mapping does not give %d cycles:\n%.400s", ly.Cycles, out)
+			}
+		})
 	}
 }

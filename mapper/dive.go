@@ -1,0 +1,369 @@
+package mapper
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// dive is the search's first phase: a seeded local search over the same
+// mapspace (factor moves between slots, loop-order swaps, spatial axis and
+// order moves, keep/bypass toggles) that only supplies the branch and bound
+// with a good incumbent. It decides nothing about optimality: every mapping
+// it finds is evaluated exactly and offered like any other.
+func (p *problem) dive(evals int) {
+	if evals <= 0 {
+		return
+	}
+	rng := rand.New(rand.NewPCG(0x6d6170706572, uint64(evals)))
+	start := p.startMapping()
+	r, err := eval.Layer(p.a, p.l, start)
+	p.res.Evaluated++
+	if err != nil {
+		return
+	}
+	p.offer(start, r)
+	cur, curS := start, p.scoreOf(r)
+	if p.res.Mapping != nil {
+		cur, curS = p.res.Mapping.Clone(), p.bestS
+	}
+	stall := 0
+	cand := cur.Clone()
+	for n := 0; n < evals && !p.stopped; n++ {
+		if p.checkTime() {
+			return
+		}
+		if n&63 == 0 && !p.diveUntil.IsZero() && time.Now().After(p.diveUntil) {
+			return
+		}
+		cand.CopyFrom(cur)
+		moves := 1
+		if stall > 400 {
+			// a kick from the best mapping found
+			cur.CopyFrom(p.res.Mapping)
+			cand.CopyFrom(cur)
+			curS = p.bestS
+			moves = 3 + rng.IntN(4)
+			stall = 0
+		}
+		ok := false
+		for k := 0; k < moves; k++ {
+			ok = p.move(cand, rng) || ok
+		}
+		if !ok || !eval.Fits(p.a, p.l, cand) {
+			stall++
+			continue
+		}
+		r, err := eval.Layer(p.a, p.l, cand)
+		p.res.Evaluated++
+		if err != nil {
+			stall++
+			continue
+		}
+		s := p.scoreOf(r)
+		if s.less(p.bestS) {
+			p.offer(cand, r)
+		}
+		if !curS.less(s) || moves > 1 {
+			if s.less(curS) {
+				stall = 0
+			} else {
+				stall++
+			}
+			cur, cand = cand, cur
+			curS = s
+		} else {
+			stall++
+		}
+	}
+}
+
+// startMapping is a legal mapping of the mapspace: fixed factors in place,
+// every free factor temporal at its last free slot's level (or spatial when
+// that is the only free slot), nothing kept below the outermost level
+// unless fixed.
+func (p *problem) startMapping() *mapping.Mapping {
+	m := mapping.New(p.L)
+	for i := range m.Levels {
+		lv := &m.Levels[i]
+		for ds := range lv.Keep {
+			switch {
+			case p.keepFixed[i] != nil:
+				lv.Keep[ds] = p.keepFixed[i][ds]
+			default:
+				lv.Keep[ds] = i == p.L-1
+			}
+		}
+		for d := workload.Dim(0); d < workload.NumDims; d++ {
+			if f := p.fixT[i][d]; f > 0 {
+				lv.Temporal[d] = f
+			}
+			if f := p.fixS[i][d]; f > 0 {
+				lv.Spatial[d] = f
+			}
+		}
+		lv.SpatialPerm, lv.Split = p.spatialOrder(i, lv), 0
+		lv.Split = p.splitOf(i, lv.SpatialPerm)
+		lv.Perm = p.temporalOrder(i, nil)
+	}
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if p.rest[d] == 1 {
+			continue
+		}
+		s := p.lastSlot[d]
+		// prefer the outermost free temporal slot
+		for i := p.L - 1; i >= 0; i-- {
+			if p.freeT[i][d] {
+				s = slotID{i, false}
+				break
+			}
+		}
+		if s.spatial {
+			m.Levels[s.level].Spatial[d] *= p.rest[d]
+		} else {
+			m.Levels[s.level].Temporal[d] *= p.rest[d]
+		}
+	}
+	return m
+}
+
+// spatialOrder puts X-pinned dimensions first, then the others.
+func (p *problem) spatialOrder(i int, _ *mapping.Level) []workload.Dim {
+	var xs, ys []workload.Dim
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if p.axis(i, d) == 'Y' {
+			ys = append(ys, d)
+		} else {
+			xs = append(xs, d)
+		}
+	}
+	return append(xs, ys...)
+}
+
+func (p *problem) splitOf(i int, perm []workload.Dim) int {
+	n := 0
+	for _, d := range perm {
+		if p.axis(i, d) != 'Y' {
+			n++
+		}
+	}
+	return n
+}
+
+// temporalOrder returns a full order with the constrained prefix innermost.
+func (p *problem) temporalOrder(i int, tail []workload.Dim) []workload.Dim {
+	var o []workload.Dim
+	if c := p.o.Cons; c != nil && i < len(c.Perm) && c.Perm[i] != nil {
+		o = append(o, c.Perm[i]...)
+	}
+	o = append(o, tail...)
+	return mapping.FullPerm(o)
+}
+
+// move applies one random move to m and reports whether it changed it.
+func (p *problem) move(m *mapping.Mapping, rng *rand.Rand) bool {
+	switch rng.IntN(8) {
+	case 0, 1, 2, 3:
+		return p.moveFactor(m, rng)
+	case 4, 5:
+		return p.swapOrder(m, rng)
+	case 6:
+		return p.moveSpatial(m, rng)
+	default:
+		return p.toggleKeep(m, rng)
+	}
+}
+
+func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
+	d := workload.Dim(rng.IntN(int(workload.NumDims)))
+	if p.rest[d] == 1 {
+		return false
+	}
+	// source: a free slot holding a factor > 1
+	type sl struct {
+		level   int
+		spatial bool
+	}
+	var src, dst []sl
+	for i := 0; i < p.L; i++ {
+		if p.freeT[i][d] {
+			dst = append(dst, sl{i, false})
+			if m.Levels[i].Temporal[d] > 1 {
+				src = append(src, sl{i, false})
+			}
+		}
+		if p.freeS[i][d] {
+			dst = append(dst, sl{i, true})
+			if m.Levels[i].Spatial[d] > 1 {
+				src = append(src, sl{i, true})
+			}
+		}
+	}
+	if len(src) == 0 || len(dst) < 2 {
+		return false
+	}
+	from := src[rng.IntN(len(src))]
+	to := dst[rng.IntN(len(dst))]
+	if from == to {
+		return false
+	}
+	get := func(s sl) *int {
+		if s.spatial {
+			return &m.Levels[s.level].Spatial[d]
+		}
+		return &m.Levels[s.level].Temporal[d]
+	}
+	f := *get(from)
+	primes := primeFactors(f)
+	pr := primes[rng.IntN(len(primes))]
+	if rng.IntN(3) == 0 {
+		pr = f // move the whole factor
+	}
+	*get(from) /= pr
+	*get(to) *= pr
+	if to.spatial {
+		lv := &m.Levels[to.level]
+		if rng.IntN(2) == 0 && p.axis(to.level, d) == 0 {
+			setAxis(lv, d, !lv.OnX(d))
+		}
+		x, y := lv.SpatialXY()
+		if x > p.fx[to.level] || y > p.fy[to.level] {
+			if p.axis(to.level, d) == 0 {
+				setAxis(lv, d, !lv.OnX(d))
+				x, y = lv.SpatialXY()
+			}
+			if x > p.fx[to.level] || y > p.fy[to.level] {
+				*get(from) *= pr
+				*get(to) /= pr
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (p *problem) swapOrder(m *mapping.Mapping, rng *rand.Rand) bool {
+	i := rng.IntN(p.L)
+	lv := &m.Levels[i]
+	var pos []int
+	fixed := 0
+	if c := p.o.Cons; c != nil && i < len(c.Perm) && c.Perm[i] != nil {
+		fixed = len(c.Perm[i])
+	}
+	o := mapping.Order(lv.Perm)
+	for j, d := range o {
+		if j >= fixed && lv.Temporal[d] > 1 {
+			pos = append(pos, j)
+		}
+	}
+	if len(pos) < 2 {
+		return false
+	}
+	a, b := pos[rng.IntN(len(pos))], pos[rng.IntN(len(pos))]
+	if a == b {
+		return false
+	}
+	o[a], o[b] = o[b], o[a]
+	lv.Perm = append(lv.Perm[:0], o[:]...)
+	return true
+}
+
+func (p *problem) moveSpatial(m *mapping.Mapping, rng *rand.Rand) bool {
+	i := rng.IntN(p.L)
+	lv := &m.Levels[i]
+	var ds []workload.Dim
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if lv.Spatial[d] > 1 {
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) == 0 {
+		return false
+	}
+	d := ds[rng.IntN(len(ds))]
+	if rng.IntN(2) == 0 && p.axis(i, d) == 0 {
+		setAxis(lv, d, !lv.OnX(d))
+		x, y := lv.SpatialXY()
+		if x > p.fx[i] || y > p.fy[i] {
+			setAxis(lv, d, !lv.OnX(d))
+			return false
+		}
+		return true
+	}
+	// reorder within its axis: move d innermost on its axis
+	full := mapping.Order(lv.SpatialPerm)
+	onX := lv.OnX(d)
+	var xs, ys []workload.Dim
+	for j, e := range full {
+		if e == d {
+			continue
+		}
+		if j < lv.Split {
+			xs = append(xs, e)
+		} else {
+			ys = append(ys, e)
+		}
+	}
+	if onX {
+		xs = append([]workload.Dim{d}, xs...)
+	} else {
+		ys = append([]workload.Dim{d}, ys...)
+	}
+	lv.SpatialPerm = append(xs, ys...)
+	lv.Split = len(xs)
+	return true
+}
+
+func (p *problem) toggleKeep(m *mapping.Mapping, rng *rand.Rand) bool {
+	if p.L < 2 {
+		return false
+	}
+	i := rng.IntN(p.L - 1)
+	if p.keepFixed[i] != nil {
+		return false
+	}
+	ds := rng.IntN(int(workload.NumDataSpaces))
+	m.Levels[i].Keep[ds] = !m.Levels[i].Keep[ds]
+	return true
+}
+
+// setAxis moves dimension d's spatial loop to X (onX) or Y.
+func setAxis(lv *mapping.Level, d workload.Dim, onX bool) {
+	full := mapping.Order(lv.SpatialPerm)
+	var xs, ys []workload.Dim
+	for j, e := range full {
+		if e == d {
+			continue
+		}
+		if j < lv.Split {
+			xs = append(xs, e)
+		} else {
+			ys = append(ys, e)
+		}
+	}
+	if onX {
+		xs = append(xs, d)
+	} else {
+		ys = append([]workload.Dim{d}, ys...)
+	}
+	lv.SpatialPerm = append(xs, ys...)
+	lv.Split = len(xs)
+}
+
+// primeFactors returns n's prime factors in ascending order.
+func primeFactors(n int) []int {
+	var out []int
+	for q := 2; q*q <= n; q++ {
+		for n%q == 0 {
+			out = append(out, q)
+			n /= q
+		}
+	}
+	if n > 1 {
+		out = append(out, n)
+	}
+	return out
+}

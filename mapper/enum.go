@@ -1,0 +1,416 @@
+package mapper
+
+import (
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// energyFloor is the proven part of the energy bound: the MACs' energy plus,
+// for each data space whose innermost keeping level k has no spatial loop at
+// or below it (spatialOne(j) for every j <= k), MACs × E / B at level k: the
+// read energy for Weights and Inputs, the update energy for Outputs
+// (docs/MAPPER.md, rule "bound"). known(j) reports whether level j's spatial
+// factors are decided; an undecided level contributes nothing.
+func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, known func(j int) bool, spatialOne func(j int) bool) float64 {
+	e := p.eMAC
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		k := -1
+		for j := 0; j < p.L; j++ {
+			if keep[j][ds] {
+				k = j
+				break
+			}
+		}
+		if k < 0 {
+			continue
+		}
+		ok := true
+		for j := 0; j <= k; j++ {
+			if !known(j) || !spatialOne(j) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			lv := p.a.Levels[k]
+			en := lv.ReadEnergy
+			if ds == workload.Outputs {
+				en = lv.UpdateEnergy
+			}
+			e += float64(p.mac) * en / float64(max(lv.BlockSize, 1))
+		}
+		// Compulsory traffic: the outermost level and the next keeper
+		// inside it, when no spatial loop lies above that keeper.
+		kin := -1
+		for j := p.L - 2; j >= 0; j-- {
+			if keep[j][ds] {
+				kin = j
+				break
+			}
+		}
+		if kin < 0 {
+			continue
+		}
+		ok = true
+		for j := kin + 1; j < p.L; j++ {
+			if !known(j) || !spatialOne(j) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		f := float64(p.foot[ds])
+		out, in := p.a.Levels[p.L-1], p.a.Levels[kin]
+		if ds == workload.Outputs {
+			e += f * out.UpdateEnergy / float64(max(out.BlockSize, 1))
+		} else {
+			e += f*out.ReadEnergy/float64(max(out.BlockSize, 1)) + f*in.WriteEnergy/float64(max(in.BlockSize, 1))
+		}
+	}
+	return e
+}
+
+// footprint is the number of distinct points of data space ds the layer
+// touches (Inputs through strides and dilation, holes excluded).
+func footprint(l workload.Layer, ds workload.DataSpace) int64 {
+	d := func(x workload.Dim) int64 { return int64(l.Dims[x]) }
+	distinct := func(n, stride, m, dil int) int64 {
+		seen := map[int]bool{}
+		for a := 0; a < n; a++ {
+			for b := 0; b < m; b++ {
+				seen[a*stride+b*dil] = true
+			}
+		}
+		return int64(len(seen))
+	}
+	switch ds {
+	case workload.Weights:
+		return d(workload.G) * d(workload.M) * d(workload.C) * d(workload.R) * d(workload.S)
+	case workload.Outputs:
+		return d(workload.N) * d(workload.G) * d(workload.M) * d(workload.P) * d(workload.Q)
+	}
+	w := distinct(l.Dims[workload.P], l.Wstride, l.Dims[workload.R], l.Wdilation)
+	h := distinct(l.Dims[workload.Q], l.Hstride, l.Dims[workload.S], l.Hdilation)
+	return d(workload.N) * d(workload.G) * d(workload.C) * w * h
+}
+
+// rootBound bounds every mapping with keep assignment keep.
+func (p *problem) rootBound(keep [][workload.NumDataSpaces]bool) score {
+	cyc := ceilDiv64(p.mac, p.capAbove[0])
+	en := p.energyFloor(keep, func(int) bool { return true }, func(j int) bool { return p.fx[j]*p.fy[j] == 1 })
+	return p.lowerScore(float64(cyc), en)
+}
+
+// partialBound bounds every completion of the current mapping whose levels
+// 0..i are decided (their factors final; fixed factors everywhere).
+func (p *problem) partialBound(i int) score {
+	// Compute cycles = MACs / utilized MACs; the utilized MACs are at most
+	// the decided spatial product times the fan-outs above level i.
+	sp := int64(1)
+	tp := int64(1)
+	for j := 0; j < p.L; j++ {
+		lv := &p.m.Levels[j]
+		for d := workload.Dim(0); d < workload.NumDims; d++ {
+			if j <= i {
+				sp *= int64(max(lv.Spatial[d], 1))
+				tp *= int64(max(lv.Temporal[d], 1))
+			} else if p.fixT[j][d] > 0 {
+				tp *= int64(p.fixT[j][d])
+			}
+		}
+	}
+	cyc := max(ceilDiv64(p.mac, sp*p.capAbove[i+1]), tp)
+	en := p.energyFloor(p.keep, func(j int) bool { return j <= i }, func(j int) bool { return p.spatialProduct(j) == 1 })
+	return p.lowerScore(float64(cyc), en)
+}
+
+func (p *problem) spatialProduct(j int) int {
+	v := 1
+	for _, f := range p.m.Levels[j].Spatial {
+		v *= max(f, 1)
+	}
+	return v
+}
+
+func ceilDiv64(a, b int64) int64 {
+	if b <= 0 {
+		return a
+	}
+	return (a + b - 1) / b
+}
+
+// factors chooses the free temporal and spatial factors of dimension d at
+// level i, then the next dimension, level by level from the innermost.
+func (p *problem) factors(i int, d workload.Dim) {
+	if p.checkTime() {
+		return
+	}
+	if d == workload.NumDims {
+		p.levelDone(i)
+		return
+	}
+	lv := &p.m.Levels[i]
+	r := p.rem[d]
+	last := p.lastSlot[d]
+	if r == 1 || last.level < i {
+		p.factors(i, d+1)
+		return
+	}
+	fan := p.fx[i] * p.fy[i]
+	sp := p.spatialProduct(i)
+	oldT, oldS := lv.Temporal[d], lv.Spatial[d]
+	try := func(t, s int) {
+		if s > 1 && sp*s > fan {
+			p.prune(RuleFanout)
+			return
+		}
+		lv.Temporal[d], lv.Spatial[d] = oldT*t, oldS*s
+		if !p.levelFits(i) {
+			// Tile sizes only grow with factors: no completion fits.
+			p.prune(RuleCapacity)
+			lv.Temporal[d], lv.Spatial[d] = oldT, oldS
+			return
+		}
+		p.rem[d] = r / (t * s)
+		p.factors(i, d+1)
+		lv.Temporal[d], lv.Spatial[d] = oldT, oldS
+		p.rem[d] = r
+	}
+	ft, fs := p.freeT[i][d], p.freeS[i][d]
+	divs := divisorsDesc(r)
+	switch {
+	case last.level == i && last.spatial:
+		// the spatial slot takes what the temporal one leaves
+		if ft {
+			for _, t := range divs {
+				try(t, r/t)
+			}
+		} else {
+			try(1, r)
+		}
+	case last.level == i:
+		try(r, 1)
+	default:
+		for _, s := range divs {
+			if !fs && s > 1 {
+				continue
+			}
+			for _, t := range divisorsDesc(r / s) {
+				if !ft && t > 1 {
+					continue
+				}
+				try(t, s)
+			}
+		}
+	}
+}
+
+// levelDone runs when every factor of level i is chosen: level i's kept tiles
+// must fit (they depend on levels 0..i only), and the bound must stay below
+// the incumbent.
+func (p *problem) levelDone(i int) {
+	if !p.levelFits(i) {
+		p.prune(RuleCapacity)
+		return
+	}
+	if p.hasBest && p.partialBound(i).notBelow(p.bestS) {
+		p.prune(RuleBound)
+		return
+	}
+	if i+1 < p.L {
+		p.factors(i+1, 0)
+		return
+	}
+	p.res.Nodes++
+	p.arrangements()
+}
+
+// levelFits reports whether level i's kept tiles, with the factors of
+// levels 0..i as they stand in p.m, fit its capacity (eval.TileSizes: a tile
+// depends on levels 0..i only).
+func (p *problem) levelFits(i int) bool {
+	eff := p.a.Levels[i].EffectiveSize()
+	if eff <= 0 {
+		return true
+	}
+	ts := eval.TileSizes(p.l, p.m)
+	var need int64
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		if p.keep[i][ds] {
+			need += ts[i][ds]
+		}
+	}
+	return float64(need) <= eff
+}
+
+// levelOpts are the spatial arrangements and temporal orders of one level.
+type levelOpts struct {
+	spatial []spatialOpt
+	perms   [][]workload.Dim
+}
+
+type spatialOpt struct {
+	perm  []workload.Dim
+	split int
+}
+
+// arrangements enumerates, for the complete factorization in p.m, every
+// spatial axis assignment and order and every temporal order of the loops
+// with factors above 1, and evaluates each mapping.
+func (p *problem) arrangements() {
+	opts := make([]levelOpts, p.L)
+	for i := range opts {
+		lv := &p.m.Levels[i]
+		opts[i].spatial = p.spatialOpts(i, lv)
+		if len(opts[i].spatial) == 0 {
+			p.prune(RuleFanout)
+			return
+		}
+		opts[i].perms = p.temporalOpts(i, lv)
+	}
+	p.arrange(opts, 0)
+}
+
+func (p *problem) arrange(opts []levelOpts, i int) {
+	if p.stopped {
+		return
+	}
+	if i == p.L {
+		if p.checkTime() {
+			return
+		}
+		p.res.Evaluated++
+		r, err := eval.Layer(p.a, p.l, p.m)
+		if err != nil {
+			p.prune(RuleIllegal)
+			return
+		}
+		p.offer(p.m, r)
+		return
+	}
+	lv := &p.m.Levels[i]
+	for _, so := range opts[i].spatial {
+		lv.SpatialPerm, lv.Split = so.perm, so.split
+		for _, tp := range opts[i].perms {
+			lv.Perm = tp
+			p.arrange(opts, i+1)
+			if p.stopped {
+				return
+			}
+		}
+	}
+}
+
+// spatialOpts lists the axis assignments (pins respected, each axis within
+// its fan-out) and the orders within each axis of level i's spatial loops.
+func (p *problem) spatialOpts(i int, lv *mapping.Level) []spatialOpt {
+	var ds []workload.Dim
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if lv.Spatial[d] > 1 {
+			ds = append(ds, d)
+		}
+	}
+	var out []spatialOpt
+	for mask := 0; mask < 1<<len(ds); mask++ {
+		var xs, ys []workload.Dim
+		x, y := 1, 1
+		ok := true
+		for j, d := range ds {
+			onX := mask&(1<<j) == 0
+			if ax := p.axis(i, d); (ax == 'X' && !onX) || (ax == 'Y' && onX) {
+				ok = false
+				break
+			}
+			if onX {
+				xs = append(xs, d)
+				x *= lv.Spatial[d]
+			} else {
+				ys = append(ys, d)
+				y *= lv.Spatial[d]
+			}
+		}
+		if !ok || x > p.fx[i] || y > p.fy[i] {
+			continue
+		}
+		for _, px := range permutations(xs) {
+			for _, py := range permutations(ys) {
+				perm := append(append([]workload.Dim(nil), px...), py...)
+				perm = append(perm, rest(perm)...)
+				out = append(out, spatialOpt{perm: perm, split: len(px)})
+			}
+		}
+	}
+	return out
+}
+
+// temporalOpts lists the temporal orders of level i: every order of its
+// loops with factors above 1 (a constrained prefix kept innermost).
+func (p *problem) temporalOpts(i int, lv *mapping.Level) [][]workload.Dim {
+	var fixed, free []workload.Dim
+	used := [workload.NumDims]bool{}
+	if c := p.o.Cons; c != nil && i < len(c.Perm) && c.Perm[i] != nil {
+		for _, d := range c.Perm[i] {
+			if d >= 0 && d < workload.NumDims && !used[d] && lv.Temporal[d] > 1 {
+				fixed = append(fixed, d)
+				used[d] = true
+			}
+		}
+	}
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if lv.Temporal[d] > 1 && !used[d] {
+			free = append(free, d)
+		}
+	}
+	var out [][]workload.Dim
+	for _, q := range permutations(free) {
+		o := append(append([]workload.Dim(nil), fixed...), q...)
+		out = append(out, append(o, rest(o)...))
+	}
+	return out
+}
+
+// rest lists the dimensions not in ds, in dimension order.
+func rest(ds []workload.Dim) []workload.Dim {
+	var in [workload.NumDims]bool
+	for _, d := range ds {
+		in[d] = true
+	}
+	var out []workload.Dim
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		if !in[d] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// permutations lists every order of ds (one empty order for none).
+func permutations(ds []workload.Dim) [][]workload.Dim {
+	if len(ds) <= 1 {
+		return [][]workload.Dim{append([]workload.Dim(nil), ds...)}
+	}
+	var out [][]workload.Dim
+	for i := range ds {
+		others := make([]workload.Dim, 0, len(ds)-1)
+		others = append(others, ds[:i]...)
+		others = append(others, ds[i+1:]...)
+		for _, q := range permutations(others) {
+			out = append(out, append([]workload.Dim{ds[i]}, q...))
+		}
+	}
+	return out
+}
+
+// divisorsDesc lists n's divisors, largest first.
+func divisorsDesc(n int) []int {
+	var out []int
+	for f := n; f >= 1; f-- {
+		if n%f == 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,96 @@
+package mapper
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/accelopt/accelopt/golden"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// timeloopMapper are timeloop-mapper's results (cycles, energy in µJ) with
+// the expert row-stationary constraints on the golden Eyeriss-like 14x12
+// design, for ResNet-18's 12 distinct layers in zoo order.
+func timeloopMapper() []struct {
+	cycles int64
+	uj     float64
+} {
+	return []struct {
+		cycles int64
+		uj     float64
+	}{
+		{1204224, 785.31}, {688128, 743.18}, {344064, 379.94}, {688128, 743.15}, {57344, 88.62}, {344064, 421.41},
+		{688128, 771.88}, {57344, 83.97}, {344064, 488.99}, {688128, 1004.33}, {57344, 67.95}, {5120, 68.91},
+	}
+}
+
+// TestResNet18Eyeriss measures the mapper on ResNet-18's 12 distinct layers
+// on the golden Eyeriss-like design with no constraints (EDP). It only runs
+// with ACCELOPT_MAPPER_RESNET set to a per-layer time cap (e.g. 5s); it
+// reports and asserts nothing about time.
+func TestResNet18Eyeriss(t *testing.T) {
+	capStr := os.Getenv("ACCELOPT_MAPPER_RESNET")
+	if capStr == "" {
+		t.Skip("set ACCELOPT_MAPPER_RESNET to a per-layer time cap to run")
+	}
+	limit, err := time.ParseDuration(capStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		t.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range net.Layers {
+		r, err := Optimal(context.Background(), c.Arch, l, Options{Objective: EDP, TimeLimit: limit})
+		if err != nil {
+			t.Errorf("%s: %v", l.Name, err)
+			continue
+		}
+		ratio := 0.0
+		if tl := timeloopMapper(); i < len(tl) {
+			tm := tl[i]
+			ratio = r.Score / (float64(tm.cycles) * tm.uj * 1e6)
+		}
+		t.Logf("%-22s %8d cycles %9.2f uJ EDP/timeloop %.3f optimal=%v gap=%.4f evals=%d nodes=%d pruned=%v %.1fs | %s",
+			l.Name, r.Eval.Cycles, r.Eval.EnergyPJ/1e6, ratio, r.Optimal, r.Gap, r.Evaluated, r.Nodes, r.Pruned,
+			r.Elapsed.Seconds(), r.Mapping.Describe(c.Arch))
+	}
+}
+
+// BenchmarkOptimalMapper maps ResNet-18's 12 distinct layers on the golden
+// Eyeriss-like design with no constraints (EDP), each capped at 1 s, and
+// reports how many were proven optimal and the mean gap.
+func BenchmarkOptimalMapper(b *testing.B) {
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		b.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var proven, n int
+	var gap float64
+	for i := 0; i < b.N; i++ {
+		for _, l := range net.Layers {
+			r, err := Optimal(context.Background(), c.Arch, l, Options{Objective: EDP, TimeLimit: time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+			gap += r.Gap
+			if r.Optimal {
+				proven++
+			}
+		}
+	}
+	b.ReportMetric(float64(proven)/float64(b.N), "proven/op")
+	b.ReportMetric(gap/float64(n), "mean-gap")
+}
