@@ -20,7 +20,7 @@ func (p *problem) dive(evals int) {
 	}
 	rng := rand.New(rand.NewPCG(0x6d6170706572, uint64(evals)))
 	start := p.startMapping()
-	r, err := eval.Layer(p.a, p.l, start)
+	r, err := p.ev.Layer(p.a, p.l, start)
 	p.res.Evaluated++
 	if err != nil {
 		return
@@ -57,7 +57,7 @@ func (p *problem) dive(evals int) {
 			stall++
 			continue
 		}
-		r, err := eval.Layer(p.a, p.l, cand)
+		r, err := p.ev.Layer(p.a, p.l, cand)
 		p.res.Evaluated++
 		if err != nil {
 			stall++

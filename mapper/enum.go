@@ -283,7 +283,7 @@ func (p *problem) arrange(opts []levelOpts, i int) {
 			return
 		}
 		p.res.Evaluated++
-		r, err := eval.Layer(p.a, p.l, p.m)
+		r, err := p.ev.Layer(p.a, p.l, p.m)
 		if err != nil {
 			p.prune(RuleIllegal)
 			return

@@ -161,6 +161,7 @@ func Optimal(ctx context.Context, a *arch.Arch, l workload.Layer, o Options) (*R
 type problem struct {
 	a   *arch.Arch
 	l   workload.Layer
+	ev  eval.Evaluator // reused across the search's evaluations (single goroutine)
 	o   Options
 	L   int
 	fx  []int // fan-out below each level on X
@@ -356,7 +357,7 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 	}
 	p.res = &Result{Pruned: map[string]int64{}}
 	if p.o.Incumbent != nil {
-		if r, err := eval.Layer(p.a, p.l, p.o.Incumbent); err == nil && p.allowed(p.o.Incumbent) {
+		if r, err := p.ev.Layer(p.a, p.l, p.o.Incumbent); err == nil && p.allowed(p.o.Incumbent) {
 			p.res.Evaluated++
 			p.offer(p.o.Incumbent, r)
 		}
