@@ -2,12 +2,15 @@
 // counts, cycles, energy and area with the semantics of NVIDIA Timeloop's
 // timeloop-model at tag v3.0.3 (default settings: first-read elision on,
 // uniform temporal and first-element spatial extrapolation, multicast and
-// spatial reduction, per-block access energy, bandwidth throttling).
+// spatial reduction, inter-PE link transfers, per-block access energy,
+// bandwidth throttling).
 //
 // Differences from Timeloop that are known: imperfect factorization is not
-// supported (factors must multiply to the dimension exactly); inter-PE link
-// transfers, skews, sparse optimizations, network (NoC) energy and leakage are
-// not modelled (all are zero or off in the golden cases).
+// supported (factors must multiply to the dimension exactly); skews, sparse
+// optimizations, network (NoC) and link energy, leakage and the
+// no_link_transfer/no_multicast/no_temporal_reuse directives are not
+// modelled (all are zero or off in the golden cases and in accelopt's own
+// designs).
 package eval
 
 import (
