@@ -234,11 +234,11 @@ func bruteForce(a *arch.Arch, l workload.Layer, visit func(*mapping.Mapping, *ev
 			if x > fx || y > fy {
 				continue
 			}
-			for _, px := range permutations(xs) {
-				for _, py := range permutations(ys) {
+			for _, px := range mapping.Permutations(xs) {
+				for _, py := range mapping.Permutations(ys) {
 					lv.SpatialPerm = mapping.FullPerm(append(append([]workload.Dim(nil), px...), py...))
 					lv.Split = len(px)
-					for _, tp := range permutations(td) {
+					for _, tp := range mapping.Permutations(td) {
 						lv.Perm = mapping.FullPerm(tp)
 						evalAll(i + 1)
 					}

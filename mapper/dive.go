@@ -227,12 +227,12 @@ func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
 	if to.spatial {
 		lv := &m.Levels[to.level]
 		if rng.IntN(2) == 0 && p.axis(to.level, d) == 0 {
-			setAxis(lv, d, !lv.OnX(d))
+			lv.SetAxis(d, !lv.OnX(d))
 		}
 		x, y := lv.SpatialXY()
 		if x > p.fx[to.level] || y > p.fy[to.level] {
 			if p.axis(to.level, d) == 0 {
-				setAxis(lv, d, !lv.OnX(d))
+				lv.SetAxis(d, !lv.OnX(d))
 				x, y = lv.SpatialXY()
 			}
 			if x > p.fx[to.level] || y > p.fy[to.level] {
@@ -285,10 +285,10 @@ func (p *problem) moveSpatial(m *mapping.Mapping, rng *rand.Rand) bool {
 	}
 	d := ds[rng.IntN(len(ds))]
 	if rng.IntN(2) == 0 && p.axis(i, d) == 0 {
-		setAxis(lv, d, !lv.OnX(d))
+		lv.SetAxis(d, !lv.OnX(d))
 		x, y := lv.SpatialXY()
 		if x > p.fx[i] || y > p.fy[i] {
-			setAxis(lv, d, !lv.OnX(d))
+			lv.SetAxis(d, !lv.OnX(d))
 			return false
 		}
 		return true
@@ -328,29 +328,6 @@ func (p *problem) toggleKeep(m *mapping.Mapping, rng *rand.Rand) bool {
 	ds := rng.IntN(int(workload.NumDataSpaces))
 	m.Levels[i].Keep[ds] = !m.Levels[i].Keep[ds]
 	return true
-}
-
-// setAxis moves dimension d's spatial loop to X (onX) or Y.
-func setAxis(lv *mapping.Level, d workload.Dim, onX bool) {
-	full := mapping.Order(lv.SpatialPerm)
-	var xs, ys []workload.Dim
-	for j, e := range full {
-		if e == d {
-			continue
-		}
-		if j < lv.Split {
-			xs = append(xs, e)
-		} else {
-			ys = append(ys, e)
-		}
-	}
-	if onX {
-		xs = append(xs, d)
-	} else {
-		ys = append([]workload.Dim{d}, ys...)
-	}
-	lv.SpatialPerm = append(xs, ys...)
-	lv.Split = len(xs)
 }
 
 // primeFactors returns n's prime factors in ascending order.

@@ -335,8 +335,8 @@ func (p *problem) spatialOpts(i int, lv *mapping.Level) []spatialOpt {
 		if !ok || x > p.fx[i] || y > p.fy[i] {
 			continue
 		}
-		for _, px := range permutations(xs) {
-			for _, py := range permutations(ys) {
+		for _, px := range mapping.Permutations(xs) {
+			for _, py := range mapping.Permutations(ys) {
 				perm := append(append([]workload.Dim(nil), px...), py...)
 				perm = append(perm, rest(perm)...)
 				out = append(out, spatialOpt{perm: perm, split: len(px)})
@@ -365,7 +365,7 @@ func (p *problem) temporalOpts(i int, lv *mapping.Level) [][]workload.Dim {
 		}
 	}
 	var out [][]workload.Dim
-	for _, q := range permutations(free) {
+	for _, q := range mapping.Permutations(free) {
 		o := append(append([]workload.Dim(nil), fixed...), q...)
 		out = append(out, append(o, rest(o)...))
 	}
@@ -382,23 +382,6 @@ func rest(ds []workload.Dim) []workload.Dim {
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
 		if !in[d] {
 			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// permutations lists every order of ds (one empty order for none).
-func permutations(ds []workload.Dim) [][]workload.Dim {
-	if len(ds) <= 1 {
-		return [][]workload.Dim{append([]workload.Dim(nil), ds...)}
-	}
-	var out [][]workload.Dim
-	for i := range ds {
-		others := make([]workload.Dim, 0, len(ds)-1)
-		others = append(others, ds[:i]...)
-		others = append(others, ds[i+1:]...)
-		for _, q := range permutations(others) {
-			out = append(out, append([]workload.Dim{ds[i]}, q...))
 		}
 	}
 	return out

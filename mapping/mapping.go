@@ -298,3 +298,45 @@ func (m *Mapping) Describe(a *arch.Arch) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// SetAxis moves dimension d's spatial loop to the X axis (onX, as the
+// outermost X loop) or to the Y axis (as the innermost Y loop), keeping the
+// order of the other dimensions.
+func (l *Level) SetAxis(d workload.Dim, onX bool) {
+	full := Order(l.SpatialPerm)
+	var xs, ys []workload.Dim
+	for j, e := range full {
+		if e == d {
+			continue
+		}
+		if j < l.Split {
+			xs = append(xs, e)
+		} else {
+			ys = append(ys, e)
+		}
+	}
+	if onX {
+		xs = append(xs, d)
+	} else {
+		ys = append([]workload.Dim{d}, ys...)
+	}
+	l.SpatialPerm = append(xs, ys...)
+	l.Split = len(xs)
+}
+
+// Permutations lists every order of ds (one empty order for none).
+func Permutations(ds []workload.Dim) [][]workload.Dim {
+	if len(ds) <= 1 {
+		return [][]workload.Dim{append([]workload.Dim(nil), ds...)}
+	}
+	var out [][]workload.Dim
+	for i := range ds {
+		others := make([]workload.Dim, 0, len(ds)-1)
+		others = append(others, ds[:i]...)
+		others = append(others, ds[i+1:]...)
+		for _, q := range Permutations(others) {
+			out = append(out, append([]workload.Dim{ds[i]}, q...))
+		}
+	}
+	return out
+}

@@ -156,7 +156,7 @@ func runGumbel(e *netEval, tr *tracker) error {
 				for i := range m.Levels {
 					for d := workload.Dim(0); d < workload.NumDims; d++ {
 						if m.Levels[i].Spatial[d] <= 1 && sp.axis(i, d) == 0 {
-							sp.setAxis(&m.Levels[i], d, (int(d)+s)%2 == 0)
+							m.Levels[i].SetAxis(d, (int(d)+s)%2 == 0)
 						}
 					}
 				}

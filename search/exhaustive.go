@@ -100,13 +100,13 @@ func (s *Space) enumerateOrders(m *mapping.Mapping, i int, o Objective, best **F
 	}
 	perms := [][]workload.Dim{td}
 	if !fixedPerm {
-		perms = permutations(td)
+		perms = mapping.Permutations(td)
 	}
 	for mask := 0; mask < 1<<len(sd); mask++ {
 		c := m.Clone()
 		cl := &c.Levels[i]
 		for j, d := range sd {
-			s.setAxis(cl, d, mask&(1<<j) == 0)
+			cl.SetAxis(d, mask&(1<<j) == 0)
 		}
 		if !s.fitsFanout(c, i) {
 			continue
@@ -133,23 +133,6 @@ func divisorSplits(n, k int) [][]int {
 		}
 		for _, rest := range divisorSplits(n/f, k-1) {
 			out = append(out, append([]int{f}, rest...))
-		}
-	}
-	return out
-}
-
-// permutations lists every order of ds.
-func permutations(ds []workload.Dim) [][]workload.Dim {
-	if len(ds) <= 1 {
-		return [][]workload.Dim{append([]workload.Dim(nil), ds...)}
-	}
-	var out [][]workload.Dim
-	for i := range ds {
-		rest := make([]workload.Dim, 0, len(ds)-1)
-		rest = append(rest, ds[:i]...)
-		rest = append(rest, ds[i+1:]...)
-		for _, p := range permutations(rest) {
-			out = append(out, append([]workload.Dim{ds[i]}, p...))
 		}
 	}
 	return out

@@ -173,7 +173,7 @@ func (s *Space) flipAxis(m *mapping.Mapping, rng *rand.Rand) bool {
 		return false
 	}
 	d := ds[rng.IntN(len(ds))]
-	s.setAxis(lv, d, !lv.OnX(d))
+	lv.SetAxis(d, !lv.OnX(d))
 	return s.fitsFanout(m, i)
 }
 

@@ -146,7 +146,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 				lv := &m.Levels[i]
 				for d := workload.Dim(0); d < workload.NumDims; d++ {
 					if lv.Spatial[d] <= 1 && sp.axis(i, d) == 0 {
-						sp.setAxis(lv, d, (int(d)+s)%2 == 0)
+						lv.SetAxis(d, (int(d)+s)%2 == 0)
 					}
 				}
 			}

@@ -317,11 +317,11 @@ func (s *Space) place(m *mapping.Mapping, d workload.Dim, p int, t slot, rng *ra
 	}
 	// Try the dimension on the other axis if it is not pinned and not yet used.
 	if old == 1 && s.axis(t.level, d) == 0 {
-		s.setAxis(lv, d, !lv.OnX(d))
+		lv.SetAxis(d, !lv.OnX(d))
 		if s.fitsFanout(m, t.level) {
 			return true
 		}
-		s.setAxis(lv, d, !lv.OnX(d))
+		lv.SetAxis(d, !lv.OnX(d))
 	}
 	lv.Spatial[d] = old
 	_ = rng
@@ -331,29 +331,6 @@ func (s *Space) place(m *mapping.Mapping, d workload.Dim, p int, t slot, rng *ra
 func (s *Space) fitsFanout(m *mapping.Mapping, i int) bool {
 	x, y := m.Levels[i].SpatialXY()
 	return x <= s.fanX[i] && y <= s.fanY[i]
-}
-
-// setAxis moves dimension d's spatial loop to X (onX) or Y.
-func (s *Space) setAxis(lv *mapping.Level, d workload.Dim, onX bool) {
-	full := mapping.FullPerm(lv.SpatialPerm)
-	var xs, ys []workload.Dim
-	for j, e := range full {
-		if e == d {
-			continue
-		}
-		if j < lv.Split {
-			xs = append(xs, e)
-		} else {
-			ys = append(ys, e)
-		}
-	}
-	if onX {
-		xs = append(xs, d)
-	} else {
-		ys = append([]workload.Dim{d}, ys...)
-	}
-	lv.SpatialPerm = append(xs, ys...)
-	lv.Split = len(xs)
 }
 
 // errNoMove is returned when a move has nothing to act on.
