@@ -28,6 +28,10 @@ type ParetoPoint struct {
 	Feasible  bool    `json:"feasible"`
 	// Params are the template parameters of the design, when known.
 	Params map[string]float64 `json:"params,omitempty"`
+	// FasterWithinBudgetMs is, for a constrained run, the latency of a
+	// faster design some run of the sweep found within its budget (0 when
+	// the constrained run holds its budget's best).
+	FasterWithinBudgetMs float64 `json:"faster_within_budget_ms,omitempty"`
 }
 
 // Pareto is the content of pareto.json: the front reached by minimizing

@@ -82,6 +82,43 @@ func ParetoSweep(ctx context.Context, net workload.Network, o ParetoOptions) (co
 	return constrained, weighted, nil
 }
 
+// FastestWithin returns the design of ds with the lowest latency among
+// those within a power budget (and an area budget, when positive), or nil.
+func FastestWithin(ds []*Design, powerW, areaMM2 float64) *Design {
+	var best *Design
+	for _, d := range ds {
+		if d == nil || d.PowerW > powerW || (areaMM2 > 0 && d.AreaMM2 > areaMM2) {
+			continue
+		}
+		if best == nil || d.LatencyMs < best.LatencyMs {
+			best = d
+		}
+	}
+	return best
+}
+
+// Beaten lists, per constrained run, the fastest design any run of the
+// sweep found within that run's power (and area) budget when it is faster
+// than the constrained run's own design (relative tolerance tol); nil
+// entries mean the constrained run holds its budget's best.
+func Beaten(constrained, weighted []ParetoRun, areaMM2, tol float64) []*Design {
+	var all []*Design
+	for _, r := range constrained {
+		all = append(all, r.Design)
+	}
+	for _, r := range weighted {
+		all = append(all, r.Design)
+	}
+	out := make([]*Design, len(constrained))
+	for i, c := range constrained {
+		f := FastestWithin(all, c.PowerBudgetW, areaMM2)
+		if f != nil && f.LatencyMs < c.Design.LatencyMs*(1-tol) {
+			out[i] = f
+		}
+	}
+	return out
+}
+
 // Unreached lists the constrained designs that no weighted-sum design
 // dominates or reaches: no weighted design has latency and power both at
 // most the constrained design's (within tol, relative).

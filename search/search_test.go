@@ -90,3 +90,27 @@ func TestLocalDeterministic(t *testing.T) {
 		t.Errorf("same seed gave %v/%d and %v/%d", r1.Score, r1.Evals, r2.Score, r2.Evals)
 	}
 }
+
+func TestBeaten(t *testing.T) {
+	d := func(ms, w, mm2 float64) *Design { return &Design{LatencyMs: ms, PowerW: w, AreaMM2: mm2, Feasible: true} }
+	cons := []ParetoRun{
+		{PowerBudgetW: 0.2, Design: d(50, 0.19, 1)},
+		{PowerBudgetW: 0.4, Design: d(30, 0.39, 1)},
+		{PowerBudgetW: 0.6, Design: d(20, 0.58, 1)},
+	}
+	weighted := []ParetoRun{
+		{Weight: 1, Design: d(34, 0.36, 1)}, // within 0.4 W but slower: no
+		{Weight: 2, Design: d(45, 0.15, 1)}, // within 0.2 W and faster: beats the first
+		{Weight: 3, Design: d(10, 0.5, 3)},  // within 0.6 W but over the area budget
+	}
+	got := Beaten(cons, weighted, 2.5, 1e-9)
+	if got[0] == nil || got[0].LatencyMs != 45 {
+		t.Errorf("budget 0.2 W: got %v, want the 45 ms design", got[0])
+	}
+	if got[1] != nil || got[2] != nil {
+		t.Errorf("budgets 0.4 and 0.6 W: got %v %v, want none", got[1], got[2])
+	}
+	if f := FastestWithin([]*Design{nil, d(5, 1, 1)}, 0.5, 0); f != nil {
+		t.Errorf("FastestWithin over budget: %v", f)
+	}
+}

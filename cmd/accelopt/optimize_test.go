@@ -217,3 +217,37 @@ func TestOptimizeOptimalMapper(t *testing.T) {
 		})
 	}
 }
+
+// TestParetoBudgetCheck runs a short sweep and checks that the command
+// compares each constrained design with every design of the sweep within
+// its budget, in its summary and in pareto.json.
+func TestParetoBudgetCheck(t *testing.T) {
+	dir := t.TempDir()
+	out := runOK(t, "pareto", "--network", smallNetwork(t), "--points", "3", "--rounds", "1", "--starts", "1",
+		"--nlp-starts", "0", "--quiet", "--out", dir)
+	if !strings.Contains(out, "constrained designs are the fastest design any run of this sweep found within their power budget") {
+		t.Fatalf("no budget check in the summary:\n%s", out)
+	}
+	p, err := report.ReadPareto(filepath.Join(dir, report.ParetoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []report.ParetoPoint
+	all = append(all, p.Constrained...)
+	all = append(all, p.Weighted...)
+	for _, c := range p.Constrained {
+		best := c.LatencyMs
+		for _, d := range all {
+			if d.PowerW <= c.PowerBudgetW && d.AreaMM2 <= 2.5 && d.LatencyMs < best {
+				best = d.LatencyMs
+			}
+		}
+		want := 0.0
+		if best < c.LatencyMs*(1-1e-9) {
+			want = best
+		}
+		if c.FasterWithinBudgetMs != want {
+			t.Errorf("budget %.4g W: faster_within_budget_ms %v, want %v", c.PowerBudgetW, c.FasterWithinBudgetMs, want)
+		}
+	}
+}

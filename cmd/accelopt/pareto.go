@@ -63,8 +63,13 @@ which constrained designs no weighted-sum design dominates or reaches.`,
 				return err
 			}
 			p := &report.Pareto{Network: net.Name}
-			for _, r := range cons {
-				p.Constrained = append(p.Constrained, paretoPoint(r))
+			beaten := search.Beaten(cons, weighted, base.Budgets.MaxAreaMM2, 1e-9)
+			for i, r := range cons {
+				pt := paretoPoint(r)
+				if beaten[i] != nil {
+					pt.FasterWithinBudgetMs = beaten[i].LatencyMs
+				}
+				p.Constrained = append(p.Constrained, pt)
 			}
 			for _, r := range weighted {
 				p.Weighted = append(p.Weighted, paretoPoint(r))
@@ -100,6 +105,24 @@ which constrained designs no weighted-sum design dominates or reaches.`,
 				fmt.Fprint(w, ":")
 				for _, r := range un {
 					fmt.Fprintf(w, " (%.4g ms, %.4g W)", r.Design.LatencyMs, r.Design.PowerW)
+				}
+			}
+			fmt.Fprintln(w)
+			// By budget: is each constrained design the fastest any run of
+			// the sweep found within its own budget?
+			held := 0
+			for i := range cons {
+				if beaten[i] == nil {
+					held++
+				}
+			}
+			fmt.Fprintf(w, "%d of %d constrained designs are the fastest design any run of this sweep found within their power budget", held, len(cons))
+			if held < len(cons) {
+				fmt.Fprint(w, "; beaten:")
+				for i, r := range cons {
+					if b := beaten[i]; b != nil {
+						fmt.Fprintf(w, " (budget %.4g W: %.4g ms, but %.4g ms at %.4g W)", r.PowerBudgetW, r.Design.LatencyMs, b.LatencyMs, b.PowerW)
+					}
 				}
 			}
 			fmt.Fprintln(w)
