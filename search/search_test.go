@@ -92,7 +92,9 @@ func TestLocalDeterministic(t *testing.T) {
 }
 
 func TestBeaten(t *testing.T) {
-	d := func(ms, w, mm2 float64) *Design { return &Design{LatencyMs: ms, PowerW: w, AreaMM2: mm2, Feasible: true} }
+	d := func(ms, w, mm2 float64) *Design {
+		return &Design{LatencyMs: ms, PowerW: w, AreaMM2: mm2, Feasible: true}
+	}
 	cons := []ParetoRun{
 		{PowerBudgetW: 0.2, Design: d(50, 0.19, 1)},
 		{PowerBudgetW: 0.4, Design: d(30, 0.39, 1)},
