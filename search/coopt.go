@@ -151,6 +151,11 @@ type CoOptions struct {
 	RefPowerW    float64
 	// Progress, when set, receives one line per hardware round.
 	Progress func(string)
+	// Seeds are finished designs of the same network and template (for
+	// instance the other runs of a Pareto sweep): each is judged under this
+	// run's budgets and is a candidate result, and the best feasible one
+	// also seeds the hardware search (see CoOptimize).
+	Seeds []*Design
 	// NLPStarts and NLPIters size the relaxed first stage (0 starts: skip it).
 	NLPStarts int
 	NLPIters  int
@@ -282,6 +287,37 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				cur, lambda = d, l2
 				st.NLPChosen = true
 				st.NLPPolishedValue = c.value(d)
+			} else {
+				copy(c.warm, saved)
+			}
+		}
+	}
+	// Seeds: finished designs from elsewhere (the other runs of a sweep)
+	// are candidate results under this run's budgets, and the best feasible
+	// one becomes the start, its mappings warm-starting the search, when
+	// the hardware search from it beats the current start.
+	if len(o.Seeds) > 0 && ctx.Err() == nil {
+		var seed *Design
+		for _, sd := range o.Seeds {
+			if sd == nil || sd.Template != o.Template || len(sd.Layers) != len(net.Layers) {
+				continue
+			}
+			d := *sd
+			d.judge(o.Budgets, false)
+			keep(&d)
+			if d.Feasible && (seed == nil || c.better(&d, seed)) {
+				seed = &d
+			}
+		}
+		if seed != nil && c.better(seed, cur) {
+			saved := append([]*mapping.Mapping(nil), c.warm...)
+			c.warmFrom(seed)
+			d, l2, err := c.startAt(ctx, seed.Params, lambda)
+			if err == nil {
+				keep(d)
+			}
+			if err == nil && c.better(d, cur) {
+				cur, lambda = d, l2
 			} else {
 				copy(c.warm, saved)
 			}

@@ -29,6 +29,9 @@ type ParetoRun struct {
 // sum, with L0 and P0 the unconstrained latency-optimal design's latency and
 // power). Budgets are spaced geometrically from a tenth of P0 (or the power
 // of the energy-optimal design, if higher) up to P0, weights from 0.05 to 20.
+// The weighted sums run first, and every design found so far seeds each
+// constrained run (CoOptions.Seeds), which therefore returns at least the
+// fastest design the sweep found within its budget.
 func ParetoSweep(ctx context.Context, net workload.Network, o ParetoOptions) (constrained, weighted []ParetoRun, err error) {
 	if o.Points < 2 {
 		o.Points = 2
@@ -57,17 +60,10 @@ func ParetoSweep(ctx context.Context, net workload.Network, o ParetoOptions) (co
 				kind, i+1, o.Points, d.LatencyMs, d.PowerW, d.EnergyUJ, d.Feasible))
 		}
 	}
-	for i := 0; i < o.Points && ctx.Err() == nil; i++ {
-		b := lo * math.Pow(p0/lo, float64(i)/float64(o.Points-1))
-		c := base
-		c.Budgets.MaxPowerW = b
-		d, _, err := CoOptimize(ctx, net, c)
-		if err != nil {
-			return nil, nil, fmt.Errorf("power budget %.4g W: %w", b, err)
-		}
-		constrained = append(constrained, ParetoRun{PowerBudgetW: b, Design: d})
-		report("constrained", i, d)
-	}
+	// The weighted sums first; each constrained run then gets every design
+	// found so far as a seed, so that it returns at least the fastest one
+	// within its budget (and searches on from the best of them).
+	found := []*Design{fast, frugal}
 	for i := 0; i < o.Points && ctx.Err() == nil; i++ {
 		w := 0.05 * math.Pow(400, float64(i)/float64(o.Points-1))
 		c := base
@@ -77,7 +73,21 @@ func ParetoSweep(ctx context.Context, net workload.Network, o ParetoOptions) (co
 			return nil, nil, fmt.Errorf("weight %.4g: %w", w, err)
 		}
 		weighted = append(weighted, ParetoRun{Weight: w, Design: d})
+		found = append(found, d)
 		report("weighted", i, d)
+	}
+	for i := 0; i < o.Points && ctx.Err() == nil; i++ {
+		b := lo * math.Pow(p0/lo, float64(i)/float64(o.Points-1))
+		c := base
+		c.Budgets.MaxPowerW = b
+		c.Seeds = found
+		d, _, err := CoOptimize(ctx, net, c)
+		if err != nil {
+			return nil, nil, fmt.Errorf("power budget %.4g W: %w", b, err)
+		}
+		constrained = append(constrained, ParetoRun{PowerBudgetW: b, Design: d})
+		found = append(found, d)
+		report("constrained", i, d)
 	}
 	return constrained, weighted, nil
 }

@@ -249,5 +249,12 @@ func TestParetoBudgetCheck(t *testing.T) {
 		if c.FasterWithinBudgetMs != want {
 			t.Errorf("budget %.4g W: faster_within_budget_ms %v, want %v", c.PowerBudgetW, c.FasterWithinBudgetMs, want)
 		}
+		// The weighted sums run first and seed every constrained run, so
+		// none of them within the budget may be faster.
+		for _, w := range p.Weighted {
+			if w.PowerW <= c.PowerBudgetW && w.AreaMM2 <= 2.5 && w.LatencyMs < c.LatencyMs*(1-1e-9) {
+				t.Errorf("budget %.4g W: constrained %.4g ms, weighted-sum design %.4g ms at %.4g W", c.PowerBudgetW, c.LatencyMs, w.LatencyMs, w.PowerW)
+			}
+		}
 	}
 }
