@@ -337,7 +337,7 @@ func bruteCases(t *testing.T) []bruteCase {
 		for _, l := range ls {
 			n := 0
 			for _, d := range l.Dims {
-				n += len(primeFactors(d))
+				n += len(workload.PrimeFactors(d))
 			}
 			if n <= 3 {
 				out = append(out, l)

@@ -217,7 +217,7 @@ func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
 		return &m.Levels[s.level].Temporal[d]
 	}
 	f := *get(from)
-	primes := primeFactors(f)
+	primes := workload.PrimeFactors(f)
 	pr := primes[rng.IntN(len(primes))]
 	if rng.IntN(3) == 0 {
 		pr = f // move the whole factor
@@ -328,19 +328,4 @@ func (p *problem) toggleKeep(m *mapping.Mapping, rng *rand.Rand) bool {
 	ds := rng.IntN(int(workload.NumDataSpaces))
 	m.Levels[i].Keep[ds] = !m.Levels[i].Keep[ds]
 	return true
-}
-
-// primeFactors returns n's prime factors in ascending order.
-func primeFactors(n int) []int {
-	var out []int
-	for q := 2; q*q <= n; q++ {
-		for n%q == 0 {
-			out = append(out, q)
-			n /= q
-		}
-	}
-	if n > 1 {
-		out = append(out, n)
-	}
-	return out
 }

@@ -576,7 +576,7 @@ func (p *problem) spaceSize(freeKeeps int) float64 {
 			}
 		}
 		exps := map[int]int{}
-		for _, q := range primeFactors(p.rest[d]) {
+		for _, q := range workload.PrimeFactors(p.rest[d]) {
 			exps[q]++
 		}
 		for _, e := range exps {

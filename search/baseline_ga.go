@@ -282,7 +282,7 @@ func gaMutatePar(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
 		return
 	}
 	f := from[rng.IntN(len(from))]
-	ps := primeFactors(sp.factorAt(m, f, d))
+	ps := workload.PrimeFactors(sp.factorAt(m, f, d))
 	p := ps[rng.IntN(len(ps))]
 	sp.setFactor(m, f, d, sp.factorAt(m, f, d)/p)
 	if !sp.place(m, d, p, slot{i, true}, rng) {
@@ -338,7 +338,7 @@ func gaRetile(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
 	}
 	// rest now holds the constraint-fixed part; the free part is redrawn.
 	free := sp.Layer.Dims[d] / max(rest, 1)
-	for _, p := range primeFactors(free) {
+	for _, p := range workload.PrimeFactors(free) {
 		t := sl[rng.IntN(len(sl))]
 		if !sp.place(m, d, p, t, rng) {
 			m.Levels[t.level].Temporal[d] *= p

@@ -173,7 +173,7 @@ func runGumbel(e *netEval, tr *tracker) error {
 					for j, t := range sl {
 						left[j] = sp.factorAt(m, t, d)
 					}
-					for _, p := range primeFactors(l.Dims[d]) {
+					for _, p := range workload.PrimeFactors(l.Dims[d]) {
 						g := &gPrime{dim: d, logp: math.Log(float64(p)), slots: sl, z: make([]float64, len(sl)),
 							y: make([]float64, len(sl)), m: make([]float64, len(sl)), v: make([]float64, len(sl))}
 						home := -1

@@ -74,7 +74,7 @@ func (s *Space) moveFactor(m *mapping.Mapping, rng *rand.Rand, whole bool) bool 
 	f := from[rng.IntN(len(from))]
 	p := s.factorAt(m, f, d)
 	if !whole {
-		ps := primeFactors(p)
+		ps := workload.PrimeFactors(p)
 		p = ps[rng.IntN(len(ps))]
 	}
 	t := sl[rng.IntN(len(sl))]

@@ -502,7 +502,7 @@ func repair(sp *Space, m *mapping.Mapping) {
 			if bd < 0 {
 				break
 			}
-			p := primeFactors(bf)[0]
+			p := workload.PrimeFactors(bf)[0]
 			m.Levels[i].Spatial[bd] /= p
 			m.Levels[i].Temporal[bd] *= p
 		}
@@ -537,7 +537,7 @@ func repair(sp *Space, m *mapping.Mapping) {
 				}
 			}
 			if bd >= 0 {
-				ps := primeFactors(bf)
+				ps := workload.PrimeFactors(bf)
 				p := ps[len(ps)-1]
 				m.Levels[i].Temporal[bd] /= p
 				m.Levels[top].Temporal[bd] *= p
@@ -548,7 +548,7 @@ func repair(sp *Space, m *mapping.Mapping) {
 			for i := lv; i >= 0 && !moved; i-- {
 				for d := workload.Dim(0); d < workload.NumDims && !moved; d++ {
 					if f := m.Levels[i].Spatial[d]; f > 1 && sp.fixedS(i, d) == 0 {
-						p := primeFactors(f)[0]
+						p := workload.PrimeFactors(f)[0]
 						m.Levels[i].Spatial[d] /= p
 						m.Levels[top].Temporal[d] *= p
 						moved = true

@@ -102,21 +102,6 @@ func NewSpace(a *arch.Arch, l workload.Layer, c *Constraints) (*Space, error) {
 	return s, nil
 }
 
-// primeFactors returns n's prime factors in ascending order.
-func primeFactors(n int) []int {
-	var out []int
-	for p := 2; p*p <= n; p++ {
-		for n%p == 0 {
-			out = append(out, p)
-			n /= p
-		}
-	}
-	if n > 1 {
-		out = append(out, n)
-	}
-	return out
-}
-
 // slot is where a factor lives: a level and whether it is spatial.
 type slot struct {
 	level   int
@@ -248,7 +233,7 @@ func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Re
 	}
 	var fs []fac
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
-		ps := primeFactors(rest[d])
+		ps := workload.PrimeFactors(rest[d])
 		if len(ps) > 0 && len(s.slots(d)) == 0 {
 			return nil, nil, fmt.Errorf("dimension %s: constraints leave no level for factor %d", d, rest[d])
 		}

@@ -174,3 +174,18 @@ func (n Network) MACs() int64 {
 	}
 	return t
 }
+
+// PrimeFactors returns n's prime factors in ascending order (none for n <= 1).
+func PrimeFactors(n int) []int {
+	var out []int
+	for q := 2; q*q <= n; q++ {
+		for n%q == 0 {
+			out = append(out, q)
+			n /= q
+		}
+	}
+	if n > 1 {
+		out = append(out, n)
+	}
+	return out
+}

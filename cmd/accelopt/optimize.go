@@ -117,7 +117,8 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 				prog := newProgress(stderr, quiet, isTerminal(stderr), len(net.Layers), "mapping layers")
 				switch mapperKind {
 				case "optimal":
-					d, st, err = mapOptimal(ctx, a, net, obj, cons, timeBudget, func(s string) { prog.Step("  " + s) })
+					d, st, err = search.MapNetworkOptimal(ctx, a, net, search.MapOptions{Objective: obj, Cons: cons,
+						Progress: func(s string) { prog.Step("  " + s) }}, timeBudget)
 				case "heuristic":
 					d, st, err = search.MapNetwork(ctx, a, net, search.MapOptions{Objective: obj, Cons: cons, Seed: seed,
 						Starts: starts, Progress: func(s string) { prog.Step("  " + s) }})
