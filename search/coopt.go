@@ -200,6 +200,8 @@ type coopt struct {
 	// fullCost is the wall time of the first mapping search of the network
 	// with Starts starts.
 	fullCost time.Duration
+	// depths maps the free buffer-depth parameters to their levels (shrunk).
+	depths map[string]int
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -321,6 +323,14 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			} else {
 				copy(c.warm, saved)
 			}
+		}
+	}
+	if s, l2 := c.shrinkWrap(ctx, cur, lambda, max(o.Starts/8, 1)); s != nil {
+		keep(s)
+		if c.better(s, cur) {
+			cur, lambda = s, l2
+		} else {
+			c.warmFrom(cur)
 		}
 	}
 	st.InitialValue = c.value(cur)
@@ -446,6 +456,16 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		cur, lambda = roundBest, c.adaptLambda(roundBest, roundLambda)
 		copy(c.warm, roundWarm)
 		keep(cur)
+		// Cut the buffers to what the mappings use (mapping-first sizing).
+		if s, l2 := c.shrinkWrap(ctx, cur, lambda, max(o.Starts/8, 1)); s != nil {
+			st.HardwarePoints++
+			keep(s)
+			if c.better(s, cur) {
+				cur, lambda = s, c.adaptLambda(s, l2)
+			} else {
+				copy(c.warm, roundWarm)
+			}
+		}
 		c.progress(fmt.Sprintf("round %d", round+1), cur, lambda)
 	}
 	// Polish the best hardware with a larger mapping search.
@@ -698,8 +718,11 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 			errs[i] = err
 			return
 		}
+		// A warm start that no longer fits the hardware is repaired, not
+		// dropped: otherwise a smaller buffer or array would be judged by
+		// random starts against its neighbours' warm-started mappings.
 		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
-			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: c.warm[i], Workers: 1})
+			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: s.Repair(c.warm[i]), Workers: 1})
 		if err != nil {
 			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}
