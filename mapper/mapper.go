@@ -106,6 +106,11 @@ type Options struct {
 	// With a TimeLimit, an exhaustive phase that does not finish within 30%
 	// of it is followed by a dive until 85% and a second exhaustive phase.
 	DiveEvals int
+	// MaxEvals, when > 0, caps the evaluations of the whole search (dive
+	// included) as TimeLimit caps its time, but deterministically: the
+	// result then depends only on the inputs, never on the machine's speed.
+	// With both set, whichever comes first stops the search.
+	MaxEvals int64
 }
 
 // Prune rules, the keys of Result.Pruned (docs/MAPPER.md argues each).
@@ -605,6 +610,10 @@ func (p *problem) diveEvals() int {
 // checkTime stops the search when the deadline passes or ctx is done.
 func (p *problem) checkTime() bool {
 	if p.stopped {
+		return true
+	}
+	if p.o.MaxEvals > 0 && p.res.Evaluated >= p.o.MaxEvals {
+		p.stopped = true
 		return true
 	}
 	p.evalTick++

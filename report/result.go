@@ -64,7 +64,8 @@ type Layer struct {
 	Levels []LevelCost `json:"levels,omitempty"`
 	// Loops is the mapping as a loop nest, outermost loop first.
 	Loops []Loop `json:"loops,omitempty"`
-	// Mapper is present when the optimal mapper chose the mapping.
+	// Mapper is present when the optimal mapper chose or certified the
+	// mapping.
 	Mapper *MapperInfo `json:"mapper,omitempty"`
 }
 
@@ -80,6 +81,11 @@ type MapperInfo struct {
 	Evaluated int64            `json:"evaluated"`
 	Pruned    map[string]int64 `json:"pruned,omitempty"`
 	TimeS     float64          `json:"time_s"`
+	// Objective is what Bound bounds when it is not the run's objective:
+	// a co-optimized design's layers are certified under the per-layer
+	// objective their mappings were searched with, e.g. "cycles +
+	// 0.0008*energy_pJ" (the power budget's multiplier).
+	Objective string `json:"objective,omitempty"`
 }
 
 // DataSpaceCost is one data space's traffic and energy at one storage level
@@ -187,7 +193,7 @@ func FromDesign(netName string, obj string, b search.Budgets, d *search.Design, 
 			MACEnergyPJ: ld.Result.MACEnergyPJ, Levels: levelCosts(ld.Result), Loops: loopNest(a, ld.Mapping)})
 		if o := ld.Optimality; o != nil {
 			r.Layers[len(r.Layers)-1].Mapper = &MapperInfo{ProvenOptimal: o.Optimal, Bound: o.Bound, Gap: o.Gap,
-				Evaluated: o.Evaluated, Pruned: o.Pruned, TimeS: o.Seconds}
+				Evaluated: o.Evaluated, Pruned: o.Pruned, TimeS: o.Seconds, Objective: o.Objective}
 		}
 		r.Totals.MACs += int64(max(l.Count, 1)) * ld.Result.MACs
 	}

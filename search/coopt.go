@@ -64,6 +64,9 @@ type Optimality struct {
 	Evaluated int64
 	Pruned    map[string]int64
 	Seconds   float64
+	// Objective names what Bound bounds, e.g. "cycles + 0.0008*energy_pJ"
+	// (empty: the mapping-only run's objective).
+	Objective string
 }
 
 // Design is a hardware point of a template with a mapping per layer and the
@@ -83,6 +86,22 @@ type Design struct {
 	// lambda is the power multiplier the co-optimizer searched the mappings
 	// with (evaluateWithBudget).
 	lambda float64
+	// obj is the per-layer objective the mappings were searched with.
+	obj layerObjective
+}
+
+// layerObjective is the score each layer's mapping search minimizes:
+// cyc*cycles + en*energy (pJ), or energy*cycles when edp is set.
+type layerObjective struct {
+	cyc, en float64
+	edp     bool
+}
+
+func (o layerObjective) score(r *eval.Result) float64 {
+	if o.edp {
+		return r.EnergyPJ * float64(r.Cycles)
+	}
+	return o.cyc*float64(r.Cycles) + o.en*r.EnergyPJ
 }
 
 // Value is the design's objective value (lower is better).
@@ -112,6 +131,34 @@ func (c *coopt) better(a, b *Design) bool {
 		return a.Violation < b.Violation
 	}
 	return c.value(a) < c.value(b)*(1-1e-12)
+}
+
+// dual reports whether the hardware descent works on the Lagrangian: the
+// latency objective under a power budget, where every layer's mapping
+// minimizes cycles + lambda*energy.
+func (c *coopt) dual() bool {
+	o := c.opts
+	return o.Objective == NetLatency && o.Budgets.MaxPowerW > 0 && o.WeightedSum == 0
+}
+
+// step reports whether the hardware descent should prefer a to b. Under a
+// power budget it compares the Lagrangian cycles + lambda*energy (pJ), the
+// quantity the mapping searches minimize, at the run's current multiplier:
+// the best feasible design is tracked apart (keep), and the multiplier moves
+// between rounds until the descent's designs meet the budget. Comparing
+// latency among feasible designs instead makes the descent jump at the first
+// feasible neighbour and judge neighbours by a quantity their mappings did
+// not minimize. Otherwise it is better.
+func (c *coopt) step(a, b *Design, lambda float64) bool {
+	if b == nil {
+		return true
+	}
+	if !c.dual() {
+		return c.better(a, b)
+	}
+	la := float64(a.Cycles) + lambda*a.EnergyUJ*1e6
+	lb := float64(b.Cycles) + lambda*b.EnergyUJ*1e6
+	return la < lb*(1-1e-12)
 }
 
 // value is the quantity the run minimizes.
@@ -163,6 +210,9 @@ type CoOptions struct {
 	// (beyond HWKicks) until shortly before this time, leaving time for the
 	// final polish: a run given a wall-time budget uses it.
 	Until time.Time
+	// CertifyEvals is the optimal mapper's evaluation budget per layer for
+	// certifying the returned design (0: CertifyEvals; negative: skip).
+	CertifyEvals int64
 	// OnBest, when set, receives every design that becomes the run's best,
 	// with the evaluations spent so far (for convergence curves).
 	OnBest func(d *Design, evals int)
@@ -377,13 +427,13 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			}
 			st.HardwarePoints++
 			keep(d)
-			if c.better(d, roundBest) {
+			if c.step(d, roundBest, lambda) {
 				roundBest, roundLambda = d, l2
 				roundWarm = append([]*mapping.Mapping(nil), c.warm...)
 			}
 		}
 		copy(c.warm, savedWarm)
-		if roundBest == nil || !c.better(roundBest, cur) {
+		if roundBest == nil || !c.step(roundBest, cur, lambda) {
 			// With a deadline, keep escaping while there is time for another
 			// escape and the final polish; otherwise stop after HWKicks.
 			if ctx.Err() != nil {
@@ -475,6 +525,14 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			keep(d)
 		}
 		c.spendPower(ctx, best, keep)
+	}
+	// Certify the result: the optimal mapper on every layer of its hardware.
+	if ctx.Err() == nil && o.CertifyEvals >= 0 {
+		evals := o.CertifyEvals
+		if evals == 0 {
+			evals = CertifyEvals
+		}
+		best = c.certify(ctx, best, evals)
 	}
 	st.Interrupted = ctx.Err() != nil
 	st.Evaluations = c.evals
@@ -681,12 +739,12 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	if clock <= 0 {
 		clock = 1
 	}
-	score := func(r *eval.Result) float64 { return float64(r.Cycles) + lambda*r.EnergyPJ }
+	obj := layerObjective{cyc: 1, en: lambda}
 	switch c.opts.Objective {
 	case NetEnergy, NetPower:
-		score = func(r *eval.Result) float64 { return r.EnergyPJ + lambda*float64(r.Cycles) }
+		obj = layerObjective{cyc: lambda, en: 1}
 	case NetEDP:
-		score = func(r *eval.Result) float64 { return r.EnergyPJ * float64(r.Cycles) }
+		obj = layerObjective{edp: true}
 	}
 	if w := c.opts.WeightedSum; w > 0 {
 		// The network objective F = T/L0 + w*(E/T)/P0 linearized at the
@@ -701,8 +759,10 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		}
 		a := math.Max(1/l0-w*E/(T*T*p0), 0.05/l0)
 		bw := w / (T * p0)
-		score = func(r *eval.Result) float64 { return a*float64(r.Cycles) + bw*r.EnergyPJ }
+		obj = layerObjective{cyc: a, en: bw}
 	}
+	d.obj = obj
+	score := obj.score
 	// The layers' mapping searches are independent: run them on GOMAXPROCS
 	// goroutines, each search on one (its seed depends on the layer's
 	// index only, so the result does not depend on the scheduling).

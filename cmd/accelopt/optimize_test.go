@@ -49,6 +49,20 @@ func TestOptimizeRoundTrip(t *testing.T) {
 	}
 	r2, _ := report.ReadResult(filepath.Join(dirs[1], "result.json"))
 	r.Search.RuntimeS, r2.Search.RuntimeS = 0, 0
+	// Every layer of the design is certified by the optimal mapper: proven
+	// optimal for its hardware, or a proven bound and the gap.
+	for _, rr := range []*report.Result{r, r2} {
+		for _, l := range rr.Layers {
+			m := l.Mapper
+			if m == nil {
+				t.Fatalf("layer %s: no certificate from the optimal mapper", l.Name)
+			}
+			if m.Gap < 0 || m.Gap >= 1 || m.Bound < 0 || (m.ProvenOptimal && m.Gap != 0) || m.Objective == "" || m.Evaluated == 0 {
+				t.Errorf("layer %s: implausible certificate %+v", l.Name, *m)
+			}
+			m.TimeS = 0 // wall time: the only field a seed does not fix
+		}
+	}
 	j1, _ := json.Marshal(r)
 	j2, _ := json.Marshal(r2)
 	if !bytes.Equal(j1, j2) {
