@@ -53,10 +53,14 @@ func (c *coTrace) offer(d *search.Design, evals int) {
 	}
 }
 
-// coOptions fills the co-optimizer's settings for a comparison run: the
-// CLI's defaults (16 starts, 12 hardware rounds, NLP 8 starts x 300
-// iterations), or a lighter set (8 starts, 6 rounds, NLP 4 x 150) when the
-// wall-time budget is under 10 s. NLPStarts < 0 skips the NLP stage.
+// coOptions fills the co-optimizer's settings for a comparison run, so that
+// with no deadline the accelopt method is \`accelopt optimize\` with its
+// defaults: zero Starts and HWRounds are left to search.CoOptimize, and the
+// NLP stage, which CoOptimize skips at 0 starts, gets optimize's
+// --nlp-starts and --nlp-iters defaults (8 starts x 300 iterations). When
+// the wall-time budget is under 10 s a lighter set fills the zero values
+// instead (8 starts, 6 hardware rounds, NLP 4 x 150). NLPStarts < 0 skips
+// the NLP stage.
 func coOptions(ctx context.Context, o Options) search.CoOptions {
 	co := o.CoOpt
 	dl, hasDeadline := ctx.Deadline()
@@ -67,11 +71,11 @@ func coOptions(ctx context.Context, o Options) search.CoOptions {
 		}
 		return full
 	}
-	if co.Starts <= 0 {
-		co.Starts = pick(16, 8)
+	if light && co.Starts <= 0 {
+		co.Starts = 8
 	}
-	if co.HWRounds <= 0 {
-		co.HWRounds = pick(12, 6)
+	if light && co.HWRounds <= 0 {
+		co.HWRounds = 6
 	}
 	switch {
 	case co.NLPStarts < 0:

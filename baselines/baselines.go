@@ -85,8 +85,9 @@ type Options struct {
 	Gumbel   GumbelOptions
 	Weighted WeightedOptions
 	// CoOpt holds the co-optimizer's effort settings (Starts, HWRounds,
-	// NLPStarts, NLPIters) for the accelopt and weighted methods; zero
-	// values take search.CoOptimize's defaults.
+	// NLPStarts, NLPIters, Init) for the accelopt and weighted methods; zero
+	// values take accelopt optimize's defaults, or lighter ones under a
+	// short deadline (see coOptions).
 	CoOpt search.CoOptions
 }
 
