@@ -54,7 +54,7 @@ func (c *coTrace) offer(d *search.Design, evals int) {
 }
 
 // coOptions fills the co-optimizer's settings for a comparison run, so that
-// with no deadline the accelopt method is \`accelopt optimize\` with its
+// with no deadline the accelopt method is `accelopt optimize` with its
 // defaults: zero Starts and HWRounds are left to search.CoOptimize, and the
 // NLP stage, which CoOptimize skips at 0 starts, gets optimize's
 // --nlp-starts and --nlp-iters defaults (8 starts x 300 iterations). When

@@ -263,13 +263,6 @@ func (t *tracker) offer(d *search.Design) bool {
 	return true
 }
 
-// bestDesign returns the best design so far.
-func (t *tracker) bestDesign() *search.Design {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.best
-}
-
 // result re-evaluates the best design exactly and packs the run's outcome.
 func (t *tracker) result(e *netEval) (*Result, error) {
 	if t.best == nil {
