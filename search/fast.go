@@ -10,8 +10,8 @@ import (
 )
 
 // BatchScorer scores batches of mappings with the matrix model in Exact mode
-// (equal to eval.Layer at integer points), many times faster than one
-// eval.Layer call per mapping. It keeps scratch space between calls, so one
+// (equal to eval.Layer at integer points), faster than one eval.Layer call
+// per mapping. It keeps scratch space between calls, so one
 // scorer must not be used by two goroutines at once.
 type BatchScorer struct {
 	t   *matrix.Template

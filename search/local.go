@@ -118,9 +118,9 @@ func (s *Space) rotateLoop(m *mapping.Mapping, rng *rand.Rand) bool {
 	return true
 }
 
-// SwapLoops swaps two loops with factors above 1 in the temporal order of a
-// random level whose order the constraints leave free, and reports whether it
-// did.
+// SwapLoops picks a level at random and swaps two of its temporal loops with
+// factors above 1; it reports false, changing nothing, when the constraints
+// fix that level's order or it has fewer than two such loops.
 func (s *Space) SwapLoops(m *mapping.Mapping, rng *rand.Rand) bool {
 	i := rng.IntN(len(m.Levels))
 	if s.Cons != nil && i < len(s.Cons.Perm) && s.Cons.Perm[i] != nil {
