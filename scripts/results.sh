@@ -58,8 +58,8 @@ for the same objective (latency) under the same budgets (power <= 0.6 W, area <=
 scored by the same evaluator (the matrix model in exact mode, equal to \`eval.Layer\` at
 integer points; every reported design is re-evaluated with \`eval.Layer\`):
 
-- **accelopt**: \`search.CoOptimize\` with the CLI's defaults (NLP stage 8 starts × 300
-  iterations, 16 local-search starts, 12 hardware rounds). It stops by itself; its runtime
+- **accelopt**: \`search.CoOptimize\` with \`accelopt optimize\`'s defaults (NLP stage 8 starts ×
+  300 iterations, 16 local-search starts, up to 30 hardware rounds). It stops by itself; its runtime
   is its own, not the budget.
 - **ga**: genetic algorithm after GAMMA/DiGamma (population 100, elites 5%, parents 50%,
   10% random injections, GAMMA's crossover/mutation/reorder operators, hardware genes),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
 )
@@ -771,7 +772,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	errs := make([]error, n)
 	base := c.calls
 	c.calls += uint64(n)
-	evalBatch(n, runtime.GOMAXPROCS(0), func(i int) {
+	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
 		l := c.net.Layers[i]
 		s, err := NewSpace(a, l, nil)
 		if err != nil {

@@ -19,12 +19,12 @@ func (s *Space) Exhaustive(o Objective, limit int) (*Found, error) {
 	}
 	// Per dimension, every way to split its remaining bound over its slots.
 	type split struct {
-		slots []slot
+		slots []Slot
 		vals  [][]int
 	}
 	var splits [workload.NumDims]split
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
-		sl := s.slots(d)
+		sl := s.Slots(d)
 		splits[d].slots = sl
 		if rest[d] == 1 {
 			splits[d].vals = [][]int{make([]int, len(sl))}
@@ -48,7 +48,7 @@ func (s *Space) Exhaustive(o Objective, limit int) (*Found, error) {
 		for _, v := range splits[d].vals {
 			c := m.Clone()
 			for j, t := range splits[d].slots {
-				s.setFactor(c, t, d, s.factorAt(c, t, d)*v[j])
+				t.SetFactor(c, d, t.Factor(c, d)*v[j])
 			}
 			if err := rec(d+1, c); err != nil {
 				return err

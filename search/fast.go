@@ -3,14 +3,17 @@ package search
 import (
 	"math"
 
+	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/eval"
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/matrix"
 )
 
-// fastScorer scores batches of mappings of one layer with the matrix model
-// in Exact mode.
-type fastScorer struct {
+// BatchScorer scores batches of mappings with the matrix model in Exact mode
+// (equal to eval.Layer at integer points), faster than one eval.Layer call
+// per mapping. It keeps scratch space between calls, so one
+// scorer must not be used by two goroutines at once.
+type BatchScorer struct {
 	t   *matrix.Template
 	ev  *matrix.Evaluator
 	hw  []float64
@@ -21,14 +24,15 @@ type fastScorer struct {
 	ok []bool
 }
 
-// fastScorer returns the batched scorer for the space's architecture, or nil
-// when the architecture cannot be compiled into a template.
-func (s *Space) fastScorer(workers int) *fastScorer {
-	t, err := matrix.NewTemplate(s.Arch, matrix.TemplateOptions{ArrayLevel: -1})
+// NewBatchScorer returns a batched scorer for architecture a using up to
+// workers goroutines per batch, or nil when a cannot be compiled into a
+// matrix-model template.
+func NewBatchScorer(a *arch.Arch, workers int) *BatchScorer {
+	t, err := matrix.NewTemplate(a, matrix.TemplateOptions{ArrayLevel: -1})
 	if err != nil {
 		return nil
 	}
-	return &fastScorer{t: t, ev: matrix.NewEvaluator(t, workers), hw: t.DefaultHW(),
+	return &BatchScorer{t: t, ev: matrix.NewEvaluator(t, workers), hw: t.DefaultHW(),
 		opt: matrix.Options{Mode: matrix.Exact, Workers: workers}}
 }
 
@@ -40,8 +44,10 @@ func batch2maps(n int, get func(i int) *mapping.Mapping) []*mapping.Mapping {
 	return out
 }
 
-// score evaluates the mappings; illegal ones (capacity or fan-out) get nil.
-func (f *fastScorer) score(s *Space, ms []*mapping.Mapping) []*eval.Result {
+// Score evaluates mappings of the space's layer on the scorer's
+// architecture (s.Arch must be it); illegal ones (capacity or fan-out) get
+// nil. Results hold cycles, energy and utilization only, no per-level counts.
+func (f *BatchScorer) Score(s *Space, ms []*mapping.Mapping) []*eval.Result {
 	out := make([]*eval.Result, len(ms))
 	if len(ms) == 0 {
 		return out

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
 )
@@ -36,7 +36,7 @@ func (s *Space) neighbourInto(c, m *mapping.Mapping, rng *rand.Rand) bool {
 		case k < 12:
 			ok = s.moveWhole(c, rng)
 		case k < 16:
-			ok = s.swapLoops(c, rng)
+			ok = s.SwapLoops(c, rng)
 		case k < 19:
 			ok = s.rotateLoop(c, rng)
 		default:
@@ -61,10 +61,10 @@ func (s *Space) moveFactor(m *mapping.Mapping, rng *rand.Rand, whole bool) bool 
 	if s.Layer.Dims[d] == 1 {
 		return false
 	}
-	sl := s.slots(d)
-	var from []slot
+	sl := s.Slots(d)
+	var from []Slot
 	for _, t := range sl {
-		if s.factorAt(m, t, d) > 1 {
+		if t.Factor(m, d) > 1 {
 			from = append(from, t)
 		}
 	}
@@ -72,7 +72,7 @@ func (s *Space) moveFactor(m *mapping.Mapping, rng *rand.Rand, whole bool) bool 
 		return false
 	}
 	f := from[rng.IntN(len(from))]
-	p := s.factorAt(m, f, d)
+	p := f.Factor(m, d)
 	if !whole {
 		ps := workload.PrimeFactors(p)
 		p = ps[rng.IntN(len(ps))]
@@ -81,23 +81,8 @@ func (s *Space) moveFactor(m *mapping.Mapping, rng *rand.Rand, whole bool) bool 
 	if t == f {
 		return false
 	}
-	s.setFactor(m, f, d, s.factorAt(m, f, d)/p)
-	return s.place(m, d, p, t, rng)
-}
-
-func (s *Space) factorAt(m *mapping.Mapping, t slot, d workload.Dim) int {
-	if t.spatial {
-		return m.Levels[t.level].Spatial[d]
-	}
-	return m.Levels[t.level].Temporal[d]
-}
-
-func (s *Space) setFactor(m *mapping.Mapping, t slot, d workload.Dim, v int) {
-	if t.spatial {
-		m.Levels[t.level].Spatial[d] = v
-	} else {
-		m.Levels[t.level].Temporal[d] = v
-	}
+	f.SetFactor(m, d, f.Factor(m, d)/p)
+	return s.Place(m, d, p, t)
 }
 
 // moveWhole moves all of one dimension's factor in one slot to another slot.
@@ -133,8 +118,10 @@ func (s *Space) rotateLoop(m *mapping.Mapping, rng *rand.Rand) bool {
 	return true
 }
 
-// swapLoops swaps two loops with factors above 1 in a level's temporal order.
-func (s *Space) swapLoops(m *mapping.Mapping, rng *rand.Rand) bool {
+// SwapLoops picks a level at random and swaps two of its temporal loops with
+// factors above 1; it reports false, changing nothing, when the constraints
+// fix that level's order or it has fewer than two such loops.
+func (s *Space) SwapLoops(m *mapping.Mapping, rng *rand.Rand) bool {
 	i := rng.IntN(len(m.Levels))
 	if s.Cons != nil && i < len(s.Cons.Perm) && s.Cons.Perm[i] != nil {
 		return false
@@ -280,9 +267,9 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		}
 	}
 	initial := best.Score
-	var fast *fastScorer
+	var fast *BatchScorer
 	if !o.ExactOnly {
-		fast = s.fastScorer(o.Workers)
+		fast = NewBatchScorer(s.Arch, o.Workers)
 	}
 	type cand struct {
 		owner int
@@ -320,7 +307,7 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 			break
 		}
 		if fast != nil {
-			rs := fast.score(s, batch2maps(len(batch), func(i int) *mapping.Mapping { return batch[i].m }))
+			rs := fast.Score(s, batch2maps(len(batch), func(i int) *mapping.Mapping { return batch[i].m }))
 			for i, r := range rs {
 				if r != nil {
 					batch[i].r = r
@@ -328,7 +315,7 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 				}
 			}
 		} else {
-			evalBatch(len(batch), o.Workers, func(i int) {
+			parallel.For(len(batch), o.Workers, func(i int) {
 				r, err := eval.Layer(s.Arch, s.Layer, batch[i].m)
 				if err == nil {
 					batch[i].r = r
@@ -400,33 +387,4 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 	best.Evals = evals
 	best.Start = initial
 	return best, nil
-}
-
-// evalBatch runs f(0..n-1) on w goroutines.
-func evalBatch(n, w int, f func(i int)) {
-	if w > n {
-		w = n
-	}
-	if w <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, n)
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	for g := 0; g < w; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }

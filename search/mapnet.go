@@ -76,6 +76,22 @@ func (d *Design) setTotals(energyPJ float64) {
 	}
 }
 
+// Tally sums the layers' cycles and energy (each layer times its count) into
+// the design's totals (cycles, latency, energy, power) and judges the design
+// against every budget of b, setting Feasible and Violation. It reads Arch
+// (for the clock), AreaMM2 and Layers (with their results).
+func (d *Design) Tally(b Budgets) {
+	d.Cycles = 0
+	var energy float64
+	for _, ld := range d.Layers {
+		n := int64(max(ld.Layer.Count, 1))
+		d.Cycles += n * ld.Result.Cycles
+		energy += float64(n) * ld.Result.EnergyPJ
+	}
+	d.setTotals(energy)
+	d.judge(b, false)
+}
+
 // DefaultMapperTime is the optimal mapper's wall-time cap per layer when no
 // budget is given.
 const DefaultMapperTime = 5 * time.Second

@@ -9,19 +9,11 @@ import (
 
 	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/internal/relax"
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/matrix"
 	"github.com/accelopt/accelopt/workload"
 )
-
-// depthParams names, per template, the parameter that sets each storage
-// level's depth (rows).
-var depthParams = map[string]map[string]string{
-	"eyeriss": {"psum_spad": "psum_spad_depth", "weights_spad": "weights_spad_depth",
-		"ifmap_spad": "ifmap_spad_depth", "shared_glb": "glb_depth"},
-	"simba": {"PEAccuBuffer": "accu_buffer_depth", "PEWeightBuffer": "weight_buffer_depth",
-		"PEInputBuffer": "input_buffer_depth", "GlobalBuffer": "glb_depth"},
-}
 
 // NLPOptions configure the relaxed first stage.
 type NLPOptions struct {
@@ -55,7 +47,7 @@ type NLPResult struct {
 type nlpVar struct {
 	dim   workload.Dim
 	logD  float64
-	slots []slot
+	slots []Slot
 	z     []float64 // logits
 }
 
@@ -78,7 +70,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 	if o.Objective == "" {
 		o.Objective = NetLatency
 	}
-	names, ok := depthParams[o.Template]
+	names, ok := relax.DepthParams(o.Template)
 	if !ok {
 		return nil, fmt.Errorf("nlp: template %q has no depth parameters", o.Template)
 	}
@@ -159,9 +151,9 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 				if l.Dims[d] <= 1 {
 					continue
 				}
-				v := nlpVar{dim: d, logD: math.Log(float64(l.Dims[d])), slots: sp.slots(d)}
+				v := nlpVar{dim: d, logD: math.Log(float64(l.Dims[d])), slots: sp.Slots(d)}
 				for _, sl := range v.slots {
-					f := float64(sp.factorAt(m, sl, d))
+					f := float64(sl.Factor(m, d))
 					p := math.Log(f) / v.logD
 					noise := 0.0
 					if s > 0 {
@@ -219,9 +211,9 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 				for _, v := range vars[idx] {
 					p := softmax(v.z)
 					for j, sl := range v.slots {
-						xi := matrix.TauIndex(sl.level, int(v.dim))
-						if sl.spatial {
-							xi = matrix.SigmaIndex(L, sl.level, int(v.dim))
+						xi := matrix.TauIndex(sl.Level, int(v.dim))
+						if sl.Spatial {
+							xi = matrix.SigmaIndex(L, sl.Level, int(v.dim))
 						}
 						x[xi] = v.logD * p[j]
 					}
@@ -297,7 +289,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 					}
 				}
 				// Constraint penalties: slack >= 0.
-				f += slackPenalty(gz, rc, idx, L, nv, rho)
+				f += relax.SlackPenalty(gz, rc, idx, L, nv, rho)
 				for k := 0; k < nh; k++ {
 					ghw[k] += gz[matrix.HWIndex(L, k)]
 				}
@@ -310,9 +302,9 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 					var mean float64
 					g := make([]float64, len(v.slots))
 					for j, sl := range v.slots {
-						xi := matrix.TauIndex(sl.level, int(v.dim))
-						if sl.spatial {
-							xi = matrix.SigmaIndex(L, sl.level, int(v.dim))
+						xi := matrix.TauIndex(sl.Level, int(v.dim))
+						if sl.Spatial {
+							xi = matrix.SigmaIndex(L, sl.Level, int(v.dim))
 						}
 						g[j] = gz[xi]
 						mean += p[j] * g[j]
@@ -320,7 +312,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 					for j := range v.z {
 						gj := v.logD * p[j] * (g[j] - mean)
 						k := off + j
-						mh, den := adamUpdate(&ad.m[k], &ad.v[k], gj, it)
+						mh, den := relax.AdamStep(&ad.m[k], &ad.v[k], gj, it)
 						v.z[j] -= lr * mh / den
 					}
 					off += len(v.z)
@@ -330,7 +322,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 			ad := &hAdam[s]
 			for _, k := range freeHW {
 				gk := ghw[k]
-				mh, den := adamUpdate(&ad.m[k], &ad.v[k], gk, it)
+				mh, den := relax.AdamStep(&ad.m[k], &ad.v[k], gk, it)
 				hlog[s][k] -= 0.5 * lr * mh / den
 				hlog[s][k] = math.Max(hlog[s][k], 0)
 				hlog[s][k] = math.Min(hlog[s][k], math.Log(1<<22))
@@ -374,7 +366,7 @@ func NLP(ctx context.Context, net workload.Network, o NLPOptions) (*NLPResult, e
 				// Fall back to the start's initial mapping, repaired for the
 				// rounded hardware, then to a random legal one.
 				m = inits[idx].Clone()
-				repair(sp, m)
+				sp.Repair(m)
 				if r, err = eval.Layer(a, l, m); err != nil {
 					rng := rand.New(rand.NewPCG(o.Seed, uint64(idx)))
 					if m, r, err = sp.Random(rng, 0.5); err != nil {
@@ -442,7 +434,7 @@ func roundMapping(sp *Space, init *mapping.Mapping, vars []nlpVar) *mapping.Mapp
 	m := init.Clone()
 	for _, v := range vars {
 		for _, sl := range v.slots {
-			sp.setFactor(m, sl, v.dim, 1)
+			sl.SetFactor(m, v.dim, 1)
 		}
 		p := softmax(v.z)
 		order := make([]int, len(v.slots))
@@ -460,7 +452,7 @@ func roundMapping(sp *Space, init *mapping.Mapping, vars []nlpVar) *mapping.Mapp
 		for _, j := range order {
 			target := math.Exp(v.logD * p[j])
 			f := closestDivisor(rem, target)
-			sp.setFactor(m, v.slots[j], v.dim, f)
+			v.slots[j].SetFactor(m, v.dim, f)
 			rem /= f
 		}
 		if rem > 1 {
@@ -469,7 +461,7 @@ func roundMapping(sp *Space, init *mapping.Mapping, vars []nlpVar) *mapping.Mapp
 			m.Levels[top].Temporal[v.dim] *= rem
 		}
 	}
-	repair(sp, m)
+	sp.Repair(m)
 	return m
 }
 
@@ -486,9 +478,10 @@ func closestDivisor(n int, target float64) int {
 	return best
 }
 
-// repair moves prime factors outward until the mapping's spatial factors fit
-// the fan-out and its tiles fit every buffer.
-func repair(sp *Space, m *mapping.Mapping) {
+// Repair moves prime factors outward until the mapping's spatial factors fit
+// the fan-out and its tiles fit every buffer, leaving the factors the
+// constraints fix in place (so it may stop short: check with eval.Fits).
+func (sp *Space) Repair(m *mapping.Mapping) {
 	top := len(m.Levels) - 1
 	for i := range m.Levels {
 		for !sp.fitsFanout(m, i) {

@@ -1,7 +1,9 @@
-// Package search finds good mappings and hardware: the legal mapping space of
-// a layer on an architecture, random legal mappings, neighbour moves, a
-// parallel local search, an exhaustive mapper for small problems, and the
-// network-level co-optimizer built on them.
+// Package search is accelopt's co-optimizer: the legal mapping space of a
+// layer on an architecture (random legal mappings, neighbour moves, the
+// slots a factor may go to), a parallel local search, an exhaustive mapper
+// for small problems, mapping-only search of a network on fixed hardware, the
+// relaxed (NLP) first stage, the network-level co-optimizer built on them and
+// the Pareto sweep. The methods it is compared with are in package baselines.
 package search
 
 import (
@@ -70,7 +72,7 @@ type Space struct {
 	fanX  []int
 	fanY  []int
 	// slotList holds, per dimension, the slots its free factors may use.
-	slotList [workload.NumDims][]slot
+	slotList [workload.NumDims][]Slot
 }
 
 // NewSpace builds the mapping space. Levels keep what the architecture fixes
@@ -102,10 +104,30 @@ func NewSpace(a *arch.Arch, l workload.Layer, c *Constraints) (*Space, error) {
 	return s, nil
 }
 
-// slot is where a factor lives: a level and whether it is spatial.
-type slot struct {
-	level   int
-	spatial bool
+// Slot is where a factor of a dimension lives in a mapping: a storage level
+// (innermost 0) and whether it is that level's spatial fan-out or its
+// temporal loops.
+type Slot struct {
+	Level   int
+	Spatial bool
+}
+
+// Factor is the factor of d that m places in slot t.
+func (t Slot) Factor(m *mapping.Mapping, d workload.Dim) int {
+	if t.Spatial {
+		return m.Levels[t.Level].Spatial[d]
+	}
+	return m.Levels[t.Level].Temporal[d]
+}
+
+// SetFactor sets the factor of d in slot t of m to v. It checks nothing: the
+// caller keeps the product of d's factors equal to its size.
+func (t Slot) SetFactor(m *mapping.Mapping, d workload.Dim, v int) {
+	if t.Spatial {
+		m.Levels[t.Level].Spatial[d] = v
+	} else {
+		m.Levels[t.Level].Temporal[d] = v
+	}
 }
 
 func (s *Space) fixedT(i int, d workload.Dim) int {
@@ -122,27 +144,30 @@ func (s *Space) fixedS(i int, d workload.Dim) int {
 	return 0
 }
 
-// free reports whether a prime factor of d may be placed in slot sl.
-func (s *Space) free(sl slot, d workload.Dim) bool {
-	if sl.spatial {
-		return s.fanX[sl.level]*s.fanY[sl.level] > 1 && s.fixedS(sl.level, d) == 0
+// Free reports whether a factor of d may be placed in slot sl: a temporal
+// slot unless the constraints fix d's temporal factor there, a spatial one if
+// the level fans out and the constraints do not fix d's spatial factor.
+func (s *Space) Free(sl Slot, d workload.Dim) bool {
+	if sl.Spatial {
+		return s.fanX[sl.Level]*s.fanY[sl.Level] > 1 && s.fixedS(sl.Level, d) == 0
 	}
-	return s.fixedT(sl.level, d) == 0
+	return s.fixedT(sl.Level, d) == 0
 }
 
-// slots lists the places a prime factor of d may go.
-// The list depends only on the architecture and the constraints, so NewSpace
-// computes it once per dimension; callers must not modify it.
-func (s *Space) slots(d workload.Dim) []slot {
+// Slots lists the slots a factor of d may go to (those Free for d), innermost
+// level first, temporal before spatial. The list depends only on the
+// architecture and the constraints, so NewSpace computes it once per
+// dimension; callers must not modify it.
+func (s *Space) Slots(d workload.Dim) []Slot {
 	return s.slotList[d]
 }
 
-func (s *Space) computeSlots(d workload.Dim) []slot {
-	var out []slot
+func (s *Space) computeSlots(d workload.Dim) []Slot {
+	var out []Slot
 	for i := range s.Arch.Levels {
 		for _, sp := range []bool{false, true} {
-			sl := slot{i, sp}
-			if s.free(sl, d) {
+			sl := Slot{Level: i, Spatial: sp}
+			if s.Free(sl, d) {
 				out = append(out, sl)
 			}
 		}
@@ -234,7 +259,7 @@ func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Re
 	var fs []fac
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
 		ps := workload.PrimeFactors(rest[d])
-		if len(ps) > 0 && len(s.slots(d)) == 0 {
+		if len(ps) > 0 && len(s.Slots(d)) == 0 {
 			return nil, nil, fmt.Errorf("dimension %s: constraints leave no level for factor %d", d, rest[d])
 		}
 		for _, p := range ps {
@@ -244,22 +269,22 @@ func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Re
 	rng.Shuffle(len(fs), func(i, j int) { fs[i], fs[j] = fs[j], fs[i] })
 	outer := len(m.Levels) - 1
 	for _, f := range fs {
-		sl := s.slots(f.d)
+		sl := s.Slots(f.d)
 		placed := false
-		try := func(t slot) bool {
-			old := s.factorAt(m, t, f.d)
-			if !s.place(m, f.d, f.p, t, rng) {
+		try := func(t Slot) bool {
+			old := t.Factor(m, f.d)
+			if !s.Place(m, f.d, f.p, t) {
 				return false
 			}
 			if eval.Fits(s.Arch, s.Layer, m) {
 				return true
 			}
-			s.setFactor(m, t, f.d, old)
+			t.SetFactor(m, f.d, old)
 			return false
 		}
 		if rng.Float64() < pack {
 			for _, k := range rng.Perm(len(sl)) {
-				if sl[k].spatial && try(sl[k]) {
+				if sl[k].Spatial && try(sl[k]) {
 					placed = true
 					break
 				}
@@ -288,28 +313,30 @@ func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Re
 	return m, r, nil
 }
 
-// place multiplies factor p of d into slot t if the fan-out allows it.
-func (s *Space) place(m *mapping.Mapping, d workload.Dim, p int, t slot, rng *rand.Rand) bool {
-	lv := &m.Levels[t.level]
-	if !t.spatial {
+// Place multiplies factor p of d into slot t of m and reports whether it did:
+// always for a temporal slot; for a spatial one if the level's fan-out still
+// fits, trying d on the other axis when it was not yet spread and its axis is
+// not pinned. Buffer capacities are not checked (eval.Fits does).
+func (s *Space) Place(m *mapping.Mapping, d workload.Dim, p int, t Slot) bool {
+	lv := &m.Levels[t.Level]
+	if !t.Spatial {
 		lv.Temporal[d] *= p
 		return true
 	}
 	old := lv.Spatial[d]
 	lv.Spatial[d] *= p
-	if s.fitsFanout(m, t.level) {
+	if s.fitsFanout(m, t.Level) {
 		return true
 	}
 	// Try the dimension on the other axis if it is not pinned and not yet used.
-	if old == 1 && s.axis(t.level, d) == 0 {
+	if old == 1 && s.axis(t.Level, d) == 0 {
 		lv.SetAxis(d, !lv.OnX(d))
-		if s.fitsFanout(m, t.level) {
+		if s.fitsFanout(m, t.Level) {
 			return true
 		}
 		lv.SetAxis(d, !lv.OnX(d))
 	}
 	lv.Spatial[d] = old
-	_ = rng
 	return false
 }
 

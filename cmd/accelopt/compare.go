@@ -23,6 +23,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/baselines"
 	"github.com/accelopt/accelopt/report"
 	"github.com/accelopt/accelopt/search"
 )
@@ -32,21 +33,21 @@ const CompareFile = "compare.json"
 
 // compareRun is one method's run on one seed.
 type compareRun struct {
-	Method      string              `json:"method"`
-	Seed        uint64              `json:"seed"`
-	LatencyMs   float64             `json:"latency_ms"`
-	PowerW      float64             `json:"power_W"`
-	AreaMM2     float64             `json:"area_mm2"`
-	EnergyUJ    float64             `json:"energy_uJ"`
-	EDP         float64             `json:"edp_uJ_ms"`
-	Feasible    bool                `json:"feasible"`
-	Violation   float64             `json:"violation"`
-	RuntimeS    float64             `json:"runtime_s"`
-	Evals       int                 `json:"evals"`
-	TimeTo1PctS *float64            `json:"time_to_1pct_s"` // null when the best design is infeasible
-	Interrupted bool                `json:"interrupted"`
-	Params      map[string]float64  `json:"params"`
-	Trace       []search.TracePoint `json:"trace"`
+	Method      string                 `json:"method"`
+	Seed        uint64                 `json:"seed"`
+	LatencyMs   float64                `json:"latency_ms"`
+	PowerW      float64                `json:"power_W"`
+	AreaMM2     float64                `json:"area_mm2"`
+	EnergyUJ    float64                `json:"energy_uJ"`
+	EDP         float64                `json:"edp_uJ_ms"`
+	Feasible    bool                   `json:"feasible"`
+	Violation   float64                `json:"violation"`
+	RuntimeS    float64                `json:"runtime_s"`
+	Evals       int                    `json:"evals"`
+	TimeTo1PctS *float64               `json:"time_to_1pct_s"` // null when the best design is infeasible
+	Interrupted bool                   `json:"interrupted"`
+	Params      map[string]float64     `json:"params"`
+	Trace       []baselines.TracePoint `json:"trace"`
 }
 
 // compareSummary holds a method's medians over seeds and accelopt's ratios
@@ -112,7 +113,7 @@ accelopt and weighted (which stop by themselves) is deterministic for a seed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ms := strings.Split(methods, ",")
-			known := search.BaselineMethods()
+			known := baselines.Methods()
 			for i, m := range ms {
 				ms[i] = strings.TrimSpace(m)
 				if !containsString(known, ms[i]) {
@@ -162,13 +163,13 @@ accelopt and weighted (which stop by themselves) is deterministic for a seed.`,
 					if ctx.Err() != nil {
 						break
 					}
-					o := search.BaselineOptions{Template: template, Objective: obj, Budgets: b, Seed: sd,
-						MaxEvals: budgetEvals, GA: search.GAOptions{Population: gaPop, Generations: gaGens}}
+					o := baselines.Options{Template: template, Objective: obj, Budgets: b, Seed: sd,
+						MaxEvals: budgetEvals, GA: baselines.GAOptions{Population: gaPop, Generations: gaGens}}
 					rctx, cancel := ctx, context.CancelFunc(func() {})
 					if budget > 0 {
 						rctx, cancel = context.WithTimeout(ctx, budget)
 					}
-					r, err := search.RunBaseline(rctx, m, net, o)
+					r, err := baselines.Run(rctx, m, net, o)
 					cancel()
 					if err != nil {
 						return fmt.Errorf("compare %s seed %d: %w", m, sd, err)
@@ -199,7 +200,7 @@ accelopt and weighted (which stop by themselves) is deterministic for a seed.`,
 	f.StringVar(&netSpec, "network", "resnet18", "zoo name or network file")
 	f.StringVar(&template, "template", "eyeriss", "hardware template ("+strings.Join(arch.TemplateNames(), ", ")+")")
 	f.StringVar(&objective, "objective", "latency", "latency, energy, edp or power")
-	f.StringVar(&methods, "methods", strings.Join(search.BaselineMethods(), ","), "comma-separated methods")
+	f.StringVar(&methods, "methods", strings.Join(baselines.Methods(), ","), "comma-separated methods")
 	f.DurationVar(&budget, "budget", 60*time.Second, "wall-time budget per run (0: none)")
 	f.IntVar(&budgetEvals, "budget-evals", 0, "evaluation budget per run (0: none)")
 	f.IntVar(&seeds, "seeds", 3, "number of seeds per method")
@@ -245,7 +246,7 @@ func machineInfo() map[string]any {
 
 // toCompareRun summarizes a run; time to 1% is the first time the trace
 // held a feasible design within 1% of the returned design's objective.
-func toCompareRun(r *search.BaselineResult, seed uint64, obj search.NetObjective) compareRun {
+func toCompareRun(r *baselines.Result, seed uint64, obj search.NetObjective) compareRun {
 	d := r.Design
 	run := compareRun{Method: r.Method, Seed: seed, LatencyMs: d.LatencyMs, PowerW: d.PowerW, AreaMM2: d.AreaMM2,
 		EnergyUJ: d.EnergyUJ, EDP: d.EnergyUJ * d.LatencyMs, Feasible: d.Feasible, Violation: d.Violation,
@@ -320,13 +321,13 @@ func summarize(runs []compareRun, methods []string) []compareSummary {
 	}
 	var acc *compareSummary
 	for i := range out {
-		if out[i].Method == search.MethodAccelopt {
+		if out[i].Method == baselines.MethodAccelopt {
 			acc = &out[i]
 		}
 	}
 	if acc != nil {
 		for i := range out {
-			if out[i].Method == search.MethodAccelopt {
+			if out[i].Method == baselines.MethodAccelopt {
 				continue
 			}
 			s := &out[i]

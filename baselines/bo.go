@@ -1,4 +1,4 @@
-package search
+package baselines
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 
 	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/search"
 )
 
 // BOOptions tune Bayesian optimization.
@@ -61,7 +63,7 @@ func runBO(e *netEval, tr *tracker) error {
 	o.defaults()
 	nl := len(e.net.Layers)
 	rng := rngFor(e.o.Seed, 77)
-	withW := e.o.Objective == NetLatency
+	withW := e.o.Objective == search.NetLatency
 	nd := len(e.dom.keys)
 	if withW {
 		nd++
@@ -164,7 +166,7 @@ func runBO(e *netEval, tr *tracker) error {
 	areaCache := map[string]bool{}
 	areaOK := func(x []int) bool {
 		p := e.dom.params(x[:len(e.dom.keys)])
-		k := paramString(p)
+		k := paramKey(p)
 		if v, ok := areaCache[k]; ok {
 			return v
 		}
@@ -248,20 +250,20 @@ func bestIdx(y []float64, k int) []int {
 // local search (cycles + lambda*energy for the latency objective, else the
 // layer's energy or EDP), warm-started from warm (legalized). It returns the
 // design, its mappings and the evaluations spent.
-func boMap(ctx context.Context, e *netEval, hp *hwPoint, warm []*mapping.Mapping, lambda float64, o BOOptions, seed uint64) (*Design, []*mapping.Mapping, int, error) {
+func boMap(ctx context.Context, e *netEval, hp *hwPoint, warm []*mapping.Mapping, lambda float64, o BOOptions, seed uint64) (*search.Design, []*mapping.Mapping, int, error) {
 	nl := len(e.net.Layers)
 	score := func(r *eval.Result) float64 { return float64(r.Cycles) + lambda*r.EnergyPJ + r.EnergyPJ*1e-12 }
 	switch e.o.Objective {
-	case NetEnergy, NetPower:
-		score = Energy.Score
-	case NetEDP:
-		score = EDP.Score
+	case search.NetEnergy, search.NetPower:
+		score = search.Energy.Score
+	case search.NetEDP:
+		score = search.EDP.Score
 	}
 	maps := make([]*mapping.Mapping, nl)
 	res := make([]*eval.Result, nl)
 	evals := make([]int, nl)
 	errs := make([]error, nl)
-	evalBatch(nl, e.o.Workers, func(li int) {
+	parallel.For(nl, e.o.Workers, func(li int) {
 		var init *mapping.Mapping
 		if warm != nil && warm[li] != nil {
 			rng := rand.New(rand.NewPCG(seed, uint64(li)))
@@ -269,7 +271,7 @@ func boMap(ctx context.Context, e *netEval, hp *hwPoint, warm []*mapping.Mapping
 				init = m
 			}
 		}
-		f, err := hp.spaces[li].Local(ctx, LocalOptions{Score: score, Starts: o.MapStarts, Neighbours: 8, Patience: 3,
+		f, err := hp.spaces[li].Local(ctx, search.LocalOptions{Score: score, Starts: o.MapStarts, Neighbours: 8, Patience: 3,
 			MaxRounds: o.MapRounds, Seed: seed*31 + uint64(li), Workers: 1, Init: init})
 		if err != nil {
 			errs[li] = err
@@ -277,6 +279,7 @@ func boMap(ctx context.Context, e *netEval, hp *hwPoint, warm []*mapping.Mapping
 		}
 		maps[li], res[li], evals[li] = f.Mapping, f.Result, f.Evals
 	})
+
 	n := 0
 	for li := range evals {
 		if errs[li] != nil {

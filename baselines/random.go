@@ -1,4 +1,8 @@
-package search
+package baselines
+
+import (
+	"github.com/accelopt/accelopt/internal/parallel"
+)
 
 // runRandom is random search: batches of random legal designs (a random
 // area-feasible hardware point of the domain, a random legal mapping per
@@ -15,10 +19,11 @@ func runRandom(e *netEval, tr *tracker) error {
 		}
 		cs := make([]*candidate, k)
 		errs := make([]error, k)
-		evalBatch(k, e.o.Workers, func(i int) {
+		parallel.For(k, e.o.Workers, func(i int) {
 			rng := rngFor(e.o.Seed, next+uint64(i))
 			cs[i], errs[i] = e.randomCandidate(rng)
 		})
+
 		next += uint64(k)
 		var ok []*candidate
 		for i, c := range cs {

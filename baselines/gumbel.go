@@ -1,13 +1,16 @@
-package search
+package baselines
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 
 	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/internal/relax"
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/matrix"
+	"github.com/accelopt/accelopt/search"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -56,7 +59,7 @@ func (o *GumbelOptions) defaults() {
 type gPrime struct {
 	dim   workload.Dim
 	logp  float64
-	slots []slot
+	slots []search.Slot
 	z     []float64
 	y     []float64 // current relaxed sample
 	m, v  []float64 // Adam state
@@ -77,7 +80,7 @@ type gPrime struct {
 func runGumbel(e *netEval, tr *tracker) error {
 	o := e.o.Gumbel
 	o.defaults()
-	names, ok := depthParams[e.o.Template]
+	names, ok := relax.DepthParams(e.o.Template)
 	if !ok {
 		return fmt.Errorf("template %q has no depth parameters", e.o.Template)
 	}
@@ -145,7 +148,7 @@ func runGumbel(e *netEval, tr *tracker) error {
 				}
 			}
 			for li, l := range e.net.Layers {
-				sp, err := NewSpace(a0, l, nil)
+				sp, err := search.NewSpace(a0, l, nil)
 				if err != nil {
 					return err
 				}
@@ -153,9 +156,11 @@ func runGumbel(e *netEval, tr *tracker) error {
 				if err != nil {
 					return fmt.Errorf("layer %s: %w", l.Name, err)
 				}
+				// Unspread dimensions alternate between X and Y (the space
+				// has no constraints, so no axis is pinned).
 				for i := range m.Levels {
 					for d := workload.Dim(0); d < workload.NumDims; d++ {
-						if m.Levels[i].Spatial[d] <= 1 && sp.axis(i, d) == 0 {
+						if m.Levels[i].Spatial[d] <= 1 {
 							m.Levels[i].SetAxis(d, (int(d)+s)%2 == 0)
 						}
 					}
@@ -166,12 +171,12 @@ func runGumbel(e *netEval, tr *tracker) error {
 					return err
 				}
 				for d := workload.Dim(0); d < workload.NumDims; d++ {
-					sl := sp.slots(d)
+					sl := sp.Slots(d)
 					// Start each prime at a slot of the random mapping that
 					// holds it.
 					left := make([]int, len(sl))
 					for j, t := range sl {
-						left[j] = sp.factorAt(m, t, d)
+						left[j] = t.Factor(m, d)
 					}
 					for _, p := range workload.PrimeFactors(l.Dims[d]) {
 						g := &gPrime{dim: d, logp: math.Log(float64(p)), slots: sl, z: make([]float64, len(sl)),
@@ -251,7 +256,7 @@ func runGumbel(e *netEval, tr *tracker) error {
 							gz[k] += dArea * ra.Grad[idx*nv+k]
 						}
 					}
-					slackPenalty(gz, rc, idx, L, nv, rho)
+					relax.SlackPenalty(gz, rc, idx, L, nv, rho)
 					for k := 0; k < nh; k++ {
 						ghw[k] += gz[matrix.HWIndex(L, k)]
 					}
@@ -265,14 +270,14 @@ func runGumbel(e *netEval, tr *tracker) error {
 						}
 						for j := range g.z {
 							gj := g.y[j] * (gy[j] - mean) / tau
-							mh, den := adamUpdate(&g.m[j], &g.v[j], gj, it)
+							mh, den := relax.AdamStep(&g.m[j], &g.v[j], gj, it)
 							g.z[j] -= lr * mh / den
 						}
 					}
 				}
 				for _, k := range freeHW {
 					gk := ghw[k]
-					mh, den := adamUpdate(&hm[s][k], &hv[s][k], gk, it)
+					mh, den := relax.AdamStep(&hm[s][k], &hv[s][k], gk, it)
 					hlog[s][k] = math.Min(math.Max(hlog[s][k]-0.5*lr*mh/den, 0), math.Log(1<<22))
 				}
 			}
@@ -287,24 +292,24 @@ func runGumbel(e *netEval, tr *tracker) error {
 }
 
 // gIndex is the position of a slot's log factor of d in a gradient.
-func gIndex(L int, sl slot, d workload.Dim) int {
-	if sl.spatial {
-		return matrix.SigmaIndex(L, sl.level, int(d))
+func gIndex(L int, sl search.Slot, d workload.Dim) int {
+	if sl.Spatial {
+		return matrix.SigmaIndex(L, sl.Level, int(d))
 	}
-	return matrix.TauIndex(sl.level, int(d))
+	return matrix.TauIndex(sl.Level, int(d))
 }
 
 // gumbelObjGrad returns the derivatives of the normalized, penalized
 // network objective with respect to total cycles T, energy E (pJ) and area
 // (um^2).
-func gumbelObjGrad(o BaselineOptions, T, E, areaMM2, clk, rho float64) (dfdT, dfdE, dArea float64) {
+func gumbelObjGrad(o Options, T, E, areaMM2, clk, rho float64) (dfdT, dfdE, dArea float64) {
 	power := E / T * clk * 1e-3
 	switch o.Objective {
-	case NetEnergy:
+	case search.NetEnergy:
 		dfdE = 1 / E
-	case NetEDP:
+	case search.NetEDP:
 		dfdT, dfdE = 1/T, 1/E
-	case NetPower:
+	case search.NetPower:
 		dfdT, dfdE = -1/T, 1/E
 	default:
 		dfdT = 1 / T
@@ -339,7 +344,7 @@ func gumbelDiscretize(e *netEval, tr *tracker, rng *rand.Rand, p0 map[string]flo
 		if tr.left() < nl*(len(cs)+1) {
 			break
 		}
-		params := copyParams(p0)
+		params := maps.Clone(p0)
 		for k, name := range hwKey {
 			params[name] = e.dom.snap(name, math.Exp(hlog[s][k]))
 		}
@@ -353,7 +358,7 @@ func gumbelDiscretize(e *netEval, tr *tracker, rng *rand.Rand, p0 map[string]flo
 			m := inits[idx].Clone()
 			for _, g := range primes[idx] {
 				for _, sl := range g.slots {
-					hp.spaces[li].setFactor(m, sl, g.dim, 1)
+					sl.SetFactor(m, g.dim, 1)
 				}
 			}
 			for _, g := range primes[idx] {
@@ -364,7 +369,7 @@ func gumbelDiscretize(e *netEval, tr *tracker, rng *rand.Rand, p0 map[string]flo
 					}
 				}
 				sl := g.slots[b]
-				hp.spaces[li].setFactor(m, sl, g.dim, hp.spaces[li].factorAt(m, sl, g.dim)*int(math.Round(math.Exp(g.logp))))
+				sl.SetFactor(m, g.dim, sl.Factor(m, g.dim)*int(math.Round(math.Exp(g.logp))))
 			}
 			if c.maps[li], err = e.legalize(hp, li, m, rng); err != nil {
 				return err

@@ -1,4 +1,4 @@
-package search
+package baselines
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/search"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -25,22 +26,22 @@ type WeightedOptions struct {
 // best-so-far trace.
 type coTrace struct {
 	t0     time.Time
-	o      BaselineOptions
+	o      Options
 	offset int // evaluations of earlier runs
-	best   *Design
+	best   *search.Design
 	trace  []TracePoint
 }
 
 // design receives a co-optimizer best design; its feasibility is judged
 // against the comparison's budgets (the weighted-sum formulation ignores the
 // power budget in its own runs).
-func (c *coTrace) design(d *Design, evals int) {
+func (c *coTrace) design(d *search.Design, evals int) {
 	e := *d
-	e.judge(c.o.Budgets, false)
+	e.Tally(c.o.Budgets)
 	c.offer(&e, c.offset+evals)
 }
 
-func (c *coTrace) offer(d *Design, evals int) {
+func (c *coTrace) offer(d *search.Design, evals int) {
 	if c.best != nil && !betterStrict(d, c.best, c.o.Objective) {
 		return
 	}
@@ -52,11 +53,15 @@ func (c *coTrace) offer(d *Design, evals int) {
 	}
 }
 
-// coOptions fills the co-optimizer's settings for a comparison run: the
-// CLI's defaults (16 starts, 12 hardware rounds, NLP 8 starts x 300
-// iterations), or a lighter set (8 starts, 6 rounds, NLP 4 x 150) when the
-// wall-time budget is under 10 s. NLPStarts < 0 skips the NLP stage.
-func coOptions(ctx context.Context, o BaselineOptions) CoOptions {
+// coOptions fills the co-optimizer's settings for a comparison run, so that
+// with no deadline the accelopt method is `accelopt optimize` with its
+// defaults: zero Starts and HWRounds are left to search.CoOptimize, and the
+// NLP stage, which CoOptimize skips at 0 starts, gets optimize's
+// --nlp-starts and --nlp-iters defaults (8 starts x 300 iterations). When
+// the wall-time budget is under 10 s a lighter set fills the zero values
+// instead (8 starts, 6 hardware rounds, NLP 4 x 150). NLPStarts < 0 skips
+// the NLP stage.
+func coOptions(ctx context.Context, o Options) search.CoOptions {
 	co := o.CoOpt
 	dl, hasDeadline := ctx.Deadline()
 	light := hasDeadline && time.Until(dl) < 10*time.Second
@@ -66,11 +71,11 @@ func coOptions(ctx context.Context, o BaselineOptions) CoOptions {
 		}
 		return full
 	}
-	if co.Starts <= 0 {
-		co.Starts = pick(16, 8)
+	if light && co.Starts <= 0 {
+		co.Starts = 8
 	}
-	if co.HWRounds <= 0 {
-		co.HWRounds = pick(12, 6)
+	if light && co.HWRounds <= 0 {
+		co.HWRounds = 6
 	}
 	switch {
 	case co.NLPStarts < 0:
@@ -92,11 +97,11 @@ func coOptions(ctx context.Context, o BaselineOptions) CoOptions {
 // runAccelopt runs the co-optimizer (NLP stage, then hardware local search
 // with per-layer mapping search); it stops by itself or when ctx ends.
 // MaxEvals does not bound it.
-func runAccelopt(ctx context.Context, net workload.Network, o BaselineOptions) (*BaselineResult, error) {
+func runAccelopt(ctx context.Context, net workload.Network, o Options) (*Result, error) {
 	ct := &coTrace{t0: time.Now(), o: o}
 	co := coOptions(ctx, o)
 	co.OnBest = ct.design
-	d, st, err := CoOptimize(ctx, net, co)
+	d, st, err := search.CoOptimize(ctx, net, co)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +110,7 @@ func runAccelopt(ctx context.Context, net workload.Network, o BaselineOptions) (
 		return nil, err
 	}
 	ct.offer(d, st.Evaluations)
-	return &BaselineResult{Design: d, Evals: st.Evaluations, Runtime: time.Since(ct.t0), Trace: ct.trace,
+	return &Result{Design: d, Evals: st.Evaluations, Runtime: time.Since(ct.t0), Trace: ct.trace,
 		Interrupted: st.Interrupted}, nil
 }
 
@@ -115,7 +120,7 @@ func runAccelopt(ctx context.Context, net workload.Network, o BaselineOptions) (
 // (or, without one, that design's power). The power budget is then judged
 // on the result, not imposed; between runs the weight is tuned as
 // WeightedOptions describes, and the best design (feasible first) is kept.
-func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (*BaselineResult, error) {
+func runWeighted(ctx context.Context, net workload.Network, o Options) (*Result, error) {
 	t0 := time.Now()
 	ct := &coTrace{t0: t0, o: o}
 	w := o.Weighted.Weight
@@ -134,7 +139,7 @@ func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (
 	if err != nil {
 		return nil, err
 	}
-	ref, rst, err := MapNetwork(ctx, a0, net, MapOptions{Objective: Latency, Seed: o.Seed, Starts: 4})
+	ref, rst, err := search.MapNetwork(ctx, a0, net, search.MapOptions{Objective: search.Latency, Seed: o.Seed, Starts: 4})
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +148,7 @@ func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (
 	if refP <= 0 {
 		refP = ref.PowerW
 	}
-	var best *Design
+	var best *search.Design
 	interrupted := false
 	tried := map[float64]bool{}
 	for r := 0; r < runs && ctx.Err() == nil && !tried[w]; r++ {
@@ -157,7 +162,7 @@ func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (
 		}
 		co.OnBest = ct.design
 		ct.offset = evals
-		d, st, err := CoOptimize(ctx, net, co)
+		d, st, err := search.CoOptimize(ctx, net, co)
 		if err != nil {
 			return nil, err
 		}
@@ -182,5 +187,5 @@ func runWeighted(ctx context.Context, net workload.Network, o BaselineOptions) (
 	if best == nil {
 		return nil, fmt.Errorf("no run finished within the budget")
 	}
-	return &BaselineResult{Design: best, Evals: evals, Runtime: time.Since(t0), Trace: ct.trace, Interrupted: interrupted}, nil
+	return &Result{Design: best, Evals: evals, Runtime: time.Since(t0), Trace: ct.trace, Interrupted: interrupted}, nil
 }

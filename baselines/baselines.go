@@ -1,8 +1,20 @@
-package search
+// Package baselines holds the optimizers accelopt is compared with — a
+// GAMMA/DiGamma-style genetic algorithm, random search, simulated
+// annealing, Bayesian optimization over the hardware, a Gumbel-softmax
+// differentiable search, and the co-optimizer minimizing a weighted sum of
+// latency and power instead of meeting the power budget as a constraint —
+// and the harness that runs any of them, or the co-optimizer itself, on the
+// same network, template, objective, budgets and evaluator, with the same
+// evaluation or wall-time budget, and records each run's best-so-far trace
+// (Run; used by `accelopt compare`). The baselines search the same
+// variables as the co-optimizer and build on its mapping space (package
+// search).
+package baselines
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -13,11 +25,13 @@ import (
 
 	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/search"
 	"github.com/accelopt/accelopt/workload"
 )
 
-// The methods RunBaseline knows. "accelopt" is CoOptimize itself, so that a
+// The methods Run knows. "accelopt" is search.CoOptimize itself, so that a
 // comparison runs every method through one entry point.
 const (
 	MethodAccelopt = "accelopt"
@@ -29,13 +43,12 @@ const (
 	MethodWeighted = "weighted"
 )
 
-// BaselineMethods lists the method names accepted by RunBaseline, accelopt
-// first.
-func BaselineMethods() []string {
+// Methods lists the method names accepted by Run, accelopt first.
+func Methods() []string {
 	return []string{MethodAccelopt, MethodGA, MethodRandom, MethodAnneal, MethodBO, MethodGumbel, MethodWeighted}
 }
 
-// BaselineOptions configure a baseline run. Every method co-optimizes the
+// Options configure a baseline run. Every method co-optimizes the
 // same variables (the template's free parameters and every layer's mapping)
 // for the same network objective under the same budgets, with the same
 // evaluator (the matrix model in Exact mode, which equals eval.Layer at
@@ -47,16 +60,16 @@ func BaselineMethods() []string {
 // or after MaxEvals evaluations. One evaluation is one layer mapping scored
 // on one hardware point (a relaxed layer evaluation in the gumbel method).
 // Given MaxEvals and no deadline, every method is deterministic for a seed.
-type BaselineOptions struct {
+type Options struct {
 	Template  string
-	Objective NetObjective
-	Budgets   Budgets
+	Objective search.NetObjective
+	Budgets   search.Budgets
 	Seed      uint64
 	// MaxEvals bounds the evaluations (0: no bound; then a method with no
 	// deadline on ctx uses its own default: 2,000,000).
 	MaxEvals int
-	// Free lists the template parameters searched (default as CoOptimize:
-	// PE array, lanes and every buffer depth).
+	// Free lists the template parameters searched (default as
+	// search.CoOptimize: PE array, lanes and every buffer depth).
 	Free []string
 	// Domain, when set, gives the values each free parameter may take
 	// (default: see defaultDomain).
@@ -72,9 +85,10 @@ type BaselineOptions struct {
 	Gumbel   GumbelOptions
 	Weighted WeightedOptions
 	// CoOpt holds the co-optimizer's effort settings (Starts, HWRounds,
-	// NLPStarts, NLPIters) for the accelopt and weighted methods; zero
-	// values take CoOptimize's defaults.
-	CoOpt CoOptions
+	// NLPStarts, NLPIters, Init) for the accelopt and weighted methods; zero
+	// values take accelopt optimize's defaults, or lighter ones under a
+	// short deadline (see coOptions).
+	CoOpt search.CoOptions
 }
 
 // TracePoint is the best design after TS seconds and Evals evaluations.
@@ -85,10 +99,10 @@ type TracePoint struct {
 	Feasible bool    `json:"feasible"`
 }
 
-// BaselineResult is the outcome of one run.
-type BaselineResult struct {
+// Result is the outcome of one run.
+type Result struct {
 	Method  string
-	Design  *Design // best design, evaluated exactly
+	Design  *search.Design // best design, evaluated exactly
 	Evals   int
 	Runtime time.Duration
 	// Trace lists every improvement of the best design (feasible first, as
@@ -100,13 +114,13 @@ type BaselineResult struct {
 // defaultMaxEvals bounds a run with neither a deadline nor MaxEvals.
 const defaultMaxEvals = 2000000
 
-// RunBaseline runs one method on a network.
-func RunBaseline(ctx context.Context, method string, net workload.Network, o BaselineOptions) (*BaselineResult, error) {
+// Run runs one method on a network.
+func Run(ctx context.Context, method string, net workload.Network, o Options) (*Result, error) {
 	if len(net.Layers) == 0 {
 		return nil, fmt.Errorf("%s: network %q has no layers", method, net.Name)
 	}
 	if o.Objective == "" {
-		o.Objective = NetLatency
+		o.Objective = search.NetLatency
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -117,7 +131,7 @@ func RunBaseline(ctx context.Context, method string, net workload.Network, o Bas
 	if _, ok := ctx.Deadline(); !ok && o.MaxEvals <= 0 {
 		o.MaxEvals = defaultMaxEvals
 	}
-	var r *BaselineResult
+	var r *Result
 	var err error
 	switch method {
 	case MethodAccelopt:
@@ -148,7 +162,7 @@ func RunBaseline(ctx context.Context, method string, net workload.Network, o Bas
 		}
 		r, err = tr.result(e)
 	default:
-		return nil, fmt.Errorf("unknown method %q (known: %s)", method, strings.Join(BaselineMethods(), ", "))
+		return nil, fmt.Errorf("unknown method %q (known: %s)", method, strings.Join(Methods(), ", "))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
@@ -161,17 +175,17 @@ func RunBaseline(ctx context.Context, method string, net workload.Network, o Bas
 // decides when a run stops.
 type tracker struct {
 	ctx      context.Context
-	o        BaselineOptions
+	o        Options
 	method   string
 	t0       time.Time
 	deadline time.Time // zero: none
 	mu       sync.Mutex
 	evals    int
-	best     *Design
+	best     *search.Design
 	trace    []TracePoint
 }
 
-func newTracker(ctx context.Context, o BaselineOptions, method string) *tracker {
+func newTracker(ctx context.Context, o Options, method string) *tracker {
 	t := &tracker{ctx: ctx, o: o, method: method, t0: time.Now()}
 	if dl, ok := ctx.Deadline(); ok {
 		t.deadline = dl
@@ -226,7 +240,7 @@ func (t *tracker) frac() float64 {
 }
 
 // offer records d if it beats the best so far and reports whether it did.
-func (t *tracker) offer(d *Design) bool {
+func (t *tracker) offer(d *search.Design) bool {
 	if d == nil {
 		return false
 	}
@@ -249,15 +263,8 @@ func (t *tracker) offer(d *Design) bool {
 	return true
 }
 
-// bestDesign returns the best design so far.
-func (t *tracker) bestDesign() *Design {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.best
-}
-
 // result re-evaluates the best design exactly and packs the run's outcome.
-func (t *tracker) result(e *netEval) (*BaselineResult, error) {
+func (t *tracker) result(e *netEval) (*Result, error) {
 	if t.best == nil {
 		return nil, fmt.Errorf("no legal design found (budget too small?)")
 	}
@@ -265,14 +272,14 @@ func (t *tracker) result(e *netEval) (*BaselineResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &BaselineResult{Design: d, Evals: t.evals, Runtime: time.Since(t.t0), Trace: t.trace,
+	return &Result{Design: d, Evals: t.evals, Runtime: time.Since(t.t0), Trace: t.trace,
 		Interrupted: t.ctx.Err() != nil}, nil
 }
 
 // betterStrict compares designs as the co-optimizer does (feasible first,
 // then objective, infeasible ones by violation), with a relative margin so
 // that rounding noise is not an improvement.
-func betterStrict(a, b *Design, o NetObjective) bool {
+func betterStrict(a, b *search.Design, o search.NetObjective) bool {
 	if a.Feasible != b.Feasible {
 		return a.Feasible
 	}
@@ -286,7 +293,7 @@ func betterStrict(a, b *Design, o NetObjective) bool {
 // Bayesian optimization): the log objective plus a penalty of 20 per unit
 // of relative budget violation (a design 10% over budget costs like one
 // e^2 = 7.4 times slower).
-func designCost(d *Design, o NetObjective) float64 {
+func designCost(d *search.Design, o search.NetObjective) float64 {
 	if d == nil {
 		return math.Inf(1)
 	}
@@ -375,7 +382,7 @@ func newHWDomain(tmpl string, free []string, dom map[string][]float64) (*hwDomai
 
 // params returns the template parameters of a point.
 func (h *hwDomain) params(idx []int) map[string]float64 {
-	p := copyParams(h.base)
+	p := maps.Clone(h.base)
 	for i, k := range h.keys {
 		p[k] = h.vals[i][idx[i]]
 	}
@@ -433,23 +440,23 @@ type hwPoint struct {
 	params map[string]float64
 	arch   *arch.Arch
 	area   float64 // mm^2
-	spaces []*Space
-	fast   *fastScorer // nil when the arch has no matrix template
-	mu     sync.Mutex  // guards fast (its evaluator is not reentrant)
+	spaces []*search.Space
+	fast   *search.BatchScorer // nil when the arch has no matrix template
+	mu     sync.Mutex          // guards fast (its evaluator is not reentrant)
 }
 
 // netEval scores network designs: it caches hardware points and scores
 // every layer's mapping with the batched model in Exact mode.
 type netEval struct {
 	net    workload.Network
-	o      BaselineOptions
+	o      Options
 	dom    *hwDomain
 	counts []float64
 	mu     sync.Mutex
 	cache  map[string]*hwPoint
 }
 
-func newNetEval(net workload.Network, o BaselineOptions) (*netEval, error) {
+func newNetEval(net workload.Network, o Options) (*netEval, error) {
 	dom, err := newHWDomain(o.Template, o.Free, o.Domain)
 	if err != nil {
 		return nil, err
@@ -463,7 +470,7 @@ func newNetEval(net workload.Network, o BaselineOptions) (*netEval, error) {
 
 // point returns the hardware point of the given parameters.
 func (e *netEval) point(p map[string]float64) (*hwPoint, error) {
-	key := paramString(p)
+	key := paramKey(p)
 	e.mu.Lock()
 	if hp, ok := e.cache[key]; ok {
 		e.mu.Unlock()
@@ -474,16 +481,16 @@ func (e *netEval) point(p map[string]float64) (*hwPoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	hp := &hwPoint{params: copyParams(p), arch: a, area: a.Area() / 1e6}
+	hp := &hwPoint{params: maps.Clone(p), arch: a, area: a.Area() / 1e6}
 	for _, l := range e.net.Layers {
-		s, err := NewSpace(a, l, nil)
+		s, err := search.NewSpace(a, l, nil)
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
 		hp.spaces = append(hp.spaces, s)
 	}
 	if len(hp.spaces) > 0 {
-		hp.fast = hp.spaces[0].fastScorer(1)
+		hp.fast = search.NewBatchScorer(a, 1)
 	}
 	e.mu.Lock()
 	if len(e.cache) > 4096 {
@@ -492,6 +499,12 @@ func (e *netEval) point(p map[string]float64) (*hwPoint, error) {
 	e.cache[key] = hp
 	e.mu.Unlock()
 	return hp, nil
+}
+
+// paramKey identifies a hardware point by its parameters (fmt prints a
+// map's keys sorted).
+func paramKey(p map[string]float64) string {
+	return fmt.Sprint(p)
 }
 
 // areaOK reports whether a point meets the area budget (known without any
@@ -522,12 +535,13 @@ func (e *netEval) sampleHW(rng *rand.Rand) ([]int, *hwPoint, error) {
 }
 
 // legalize adapts a mapping to a hardware point: factors move outward until
-// fan-out and capacities fit (nil m or a failed repair: a random mapping).
+// fan-out and capacities fit (Space.Repair; nil m or a failed repair: a
+// random mapping).
 func (e *netEval) legalize(hp *hwPoint, li int, m *mapping.Mapping, rng *rand.Rand) (*mapping.Mapping, error) {
 	sp := hp.spaces[li]
 	if m != nil {
 		c := m.Clone()
-		repair(sp, c)
+		sp.Repair(c)
 		if eval.Fits(sp.Arch, sp.Layer, c) && c.Validate(sp.Arch, sp.Layer) == nil {
 			return c, nil
 		}
@@ -543,7 +557,7 @@ type candidate struct {
 	hp   *hwPoint
 	maps []*mapping.Mapping
 	res  []*eval.Result
-	d    *Design
+	d    *search.Design
 }
 
 // score evaluates the candidates' layers that have no result yet (grouped
@@ -581,7 +595,7 @@ func (e *netEval) score(cs []*candidate) int {
 			n++
 		}
 	}
-	evalBatch(len(groups), e.o.Workers, func(gi int) {
+	parallel.For(len(groups), e.o.Workers, func(gi int) {
 		g := groups[gi]
 		ms := make([]*mapping.Mapping, len(g.items))
 		for k, ci := range g.items {
@@ -590,7 +604,7 @@ func (e *netEval) score(cs []*candidate) int {
 		var rs []*eval.Result
 		if g.hp.fast != nil {
 			g.hp.mu.Lock()
-			rs = g.hp.fast.score(g.hp.spaces[g.li], ms)
+			rs = g.hp.fast.Score(g.hp.spaces[g.li], ms)
 			g.hp.mu.Unlock()
 		} else {
 			rs = make([]*eval.Result, len(ms))
@@ -611,44 +625,36 @@ func (e *netEval) score(cs []*candidate) int {
 
 // design builds the network design of a hardware point with its per-layer
 // mappings and results (nil if any layer is illegal).
-func (e *netEval) design(hp *hwPoint, maps []*mapping.Mapping, res []*eval.Result) *Design {
-	d := &Design{Template: e.o.Template, Params: copyParams(hp.params), Arch: hp.arch, AreaMM2: hp.area}
-	var energy float64
+func (e *netEval) design(hp *hwPoint, ms []*mapping.Mapping, res []*eval.Result) *search.Design {
+	d := &search.Design{Template: e.o.Template, Params: maps.Clone(hp.params), Arch: hp.arch, AreaMM2: hp.area}
 	for li, l := range e.net.Layers {
 		r := res[li]
 		if r == nil {
 			return nil
 		}
-		n := int64(max(l.Count, 1))
-		d.Layers = append(d.Layers, LayerDesign{Layer: l, Mapping: maps[li], Result: r})
-		d.Cycles += n * r.Cycles
-		energy += float64(n) * r.EnergyPJ
+		d.Layers = append(d.Layers, search.LayerDesign{Layer: l, Mapping: ms[li], Result: r})
 	}
-	finishDesign(d, energy, e.o.Budgets, false)
+	d.Tally(e.o.Budgets)
 	return d
 }
 
 // exact re-evaluates a design's layers with eval.Layer.
-func (e *netEval) exact(d *Design) (*Design, error) {
+func (e *netEval) exact(d *search.Design) (*search.Design, error) {
 	return exactDesign(d, e.o.Budgets)
 }
 
 // exactDesign re-evaluates a design's layers with the exact evaluator and
 // recomputes its totals and budget check under b.
-func exactDesign(d *Design, b Budgets) (*Design, error) {
-	out := &Design{Template: d.Template, Params: copyParams(d.Params), Arch: d.Arch, AreaMM2: d.Arch.Area() / 1e6}
-	var energy float64
+func exactDesign(d *search.Design, b search.Budgets) (*search.Design, error) {
+	out := &search.Design{Template: d.Template, Params: maps.Clone(d.Params), Arch: d.Arch, AreaMM2: d.Arch.Area() / 1e6}
 	for _, ld := range d.Layers {
 		r, err := eval.Layer(d.Arch, ld.Layer, ld.Mapping)
 		if err != nil {
 			return nil, fmt.Errorf("layer %s: %w", ld.Layer.Name, err)
 		}
-		n := int64(max(ld.Layer.Count, 1))
-		out.Layers = append(out.Layers, LayerDesign{Layer: ld.Layer, Mapping: ld.Mapping, Result: r})
-		out.Cycles += n * r.Cycles
-		energy += float64(n) * r.EnergyPJ
+		out.Layers = append(out.Layers, search.LayerDesign{Layer: ld.Layer, Mapping: ld.Mapping, Result: r})
 	}
-	finishDesign(out, energy, b, false)
+	out.Tally(b)
 	return out, nil
 }
 

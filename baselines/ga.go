@@ -1,10 +1,12 @@
-package search
+package baselines
 
 import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/search"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -62,8 +64,8 @@ var gaDimWeight = [workload.NumDims]float64{0.2, 0.2, 0.05, 0.05, 0.1, 0.2, 0.2,
 // added or removed (0.1), the tile factors of two levels swapped (0.5), one
 // dimension re-tiled at random (1.0), and one hardware gene stepped (0.5).
 // Where GAMMA re-mutates a tiling until it fits the buffers, this one moves
-// factors outward (the NLP rounding's repair) — the same legal set, reached
-// deterministically.
+// factors outward (Space.Repair, as the NLP stage's rounding does) — the
+// same legal set, reached deterministically.
 func runGA(e *netEval, tr *tracker) error {
 	o := e.o.GA
 	o.defaults()
@@ -80,7 +82,7 @@ func runGA(e *netEval, tr *tracker) error {
 	}
 	pop := make([]*candidate, k)
 	errs := make([]error, k)
-	evalBatch(k, e.o.Workers, func(i int) {
+	parallel.For(k, e.o.Workers, func(i int) {
 		rng := rngFor(e.o.Seed, uint64(i))
 		if i < P/2 {
 			hp, err := e.point(e.dom.params(e.dom.def))
@@ -98,6 +100,7 @@ func runGA(e *netEval, tr *tracker) error {
 		}
 		pop[i], errs[i] = e.randomCandidate(rng)
 	})
+
 	for _, err := range errs {
 		if err != nil {
 			return err
@@ -132,7 +135,7 @@ func runGA(e *netEval, tr *tracker) error {
 		}
 		kids := make([]*candidate, n)
 		errs := make([]error, n)
-		evalBatch(n, e.o.Workers, func(i int) {
+		parallel.For(n, e.o.Workers, func(i int) {
 			rng := rngFor(e.o.Seed, uint64(gen)<<32|uint64(i))
 			if i >= n-nInject {
 				kids[i], errs[i] = e.randomCandidate(rng)
@@ -142,6 +145,7 @@ func runGA(e *netEval, tr *tracker) error {
 			mom := parents[rng.IntN(len(parents))]
 			kids[i], errs[i] = gaChild(e, o, dad, mom, alpha, rng)
 		})
+
 		for _, err := range errs {
 			if err != nil {
 				return err
@@ -193,7 +197,7 @@ func gaChild(e *netEval, o GAOptions, dad, mom *candidate, alpha float64, rng *r
 	for li := range maps {
 		sp := hp.spaces[li]
 		if rng.Float64() < 0.1 {
-			sp.swapLoops(maps[li], rng)
+			sp.SwapLoops(maps[li], rng)
 		}
 		if rng.Float64() < 0.1 {
 			gaMutatePar(sp, maps[li], rng)
@@ -237,10 +241,10 @@ func gaCross(child, mom *mapping.Mapping, kind int, rng *rand.Rand) {
 // (GAMMA's mutate_par): removing turns its spatial factor temporal at that
 // level; adding moves one prime of a dimension from a temporal slot to the
 // level's spatial slot.
-func gaMutatePar(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
+func gaMutatePar(sp *search.Space, m *mapping.Mapping, rng *rand.Rand) {
 	var fan []int
 	for i := range m.Levels {
-		if sp.fanX[i]*sp.fanY[i] > 1 {
+		if x, y := sp.Arch.Fanout(i); x*y > 1 {
 			fan = append(fan, i)
 		}
 	}
@@ -249,9 +253,10 @@ func gaMutatePar(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
 	}
 	i := fan[rng.IntN(len(fan))]
 	lv := &m.Levels[i]
+	spatial, temporal := search.Slot{Level: i, Spatial: true}, search.Slot{Level: i}
 	var on, off []workload.Dim
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
-		if sp.fixedS(i, d) != 0 || sp.Layer.Dims[d] == 1 {
+		if !sp.Free(spatial, d) || sp.Layer.Dims[d] == 1 {
 			continue
 		}
 		if lv.Spatial[d] > 1 {
@@ -262,7 +267,7 @@ func gaMutatePar(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
 	}
 	if len(on) > 0 && (len(off) == 0 || rng.IntN(2) == 0) {
 		d := on[rng.IntN(len(on))]
-		if sp.fixedT(i, d) == 0 {
+		if sp.Free(temporal, d) {
 			lv.Temporal[d] *= lv.Spatial[d]
 			lv.Spatial[d] = 1
 		}
@@ -272,9 +277,9 @@ func gaMutatePar(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
 		return
 	}
 	d := off[rng.IntN(len(off))]
-	var from []slot
-	for _, t := range sp.slots(d) {
-		if !t.spatial && sp.factorAt(m, t, d) > 1 {
+	var from []search.Slot
+	for _, t := range sp.Slots(d) {
+		if !t.Spatial && t.Factor(m, d) > 1 {
 			from = append(from, t)
 		}
 	}
@@ -282,11 +287,11 @@ func gaMutatePar(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
 		return
 	}
 	f := from[rng.IntN(len(from))]
-	ps := workload.PrimeFactors(sp.factorAt(m, f, d))
+	ps := workload.PrimeFactors(f.Factor(m, d))
 	p := ps[rng.IntN(len(ps))]
-	sp.setFactor(m, f, d, sp.factorAt(m, f, d)/p)
-	if !sp.place(m, d, p, slot{i, true}, rng) {
-		sp.setFactor(m, f, d, sp.factorAt(m, f, d)*p)
+	f.SetFactor(m, d, f.Factor(m, d)/p)
+	if !sp.Place(m, d, p, spatial) {
+		f.SetFactor(m, d, f.Factor(m, d)*p)
 	}
 }
 
@@ -306,7 +311,7 @@ func gaSwapLevels(m *mapping.Mapping, rng *rand.Rand) {
 
 // gaRetile redraws one dimension's tiling (GAMMA's mutate_tiles with
 // beta=0): every prime factor of the dimension goes to a random slot.
-func gaRetile(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
+func gaRetile(sp *search.Space, m *mapping.Mapping, rng *rand.Rand) {
 	var tot float64
 	for d, w := range gaDimWeight {
 		if sp.Layer.Dims[d] > 1 {
@@ -327,23 +332,23 @@ func gaRetile(sp *Space, m *mapping.Mapping, rng *rand.Rand) {
 			break
 		}
 	}
-	sl := sp.slots(d)
+	sl := sp.Slots(d)
 	if len(sl) == 0 {
 		return
 	}
 	rest := sp.Layer.Dims[d]
 	for _, t := range sl {
-		rest /= max(sp.factorAt(m, t, d), 1)
-		sp.setFactor(m, t, d, 1)
+		rest /= max(t.Factor(m, d), 1)
+		t.SetFactor(m, d, 1)
 	}
 	// rest now holds the constraint-fixed part; the free part is redrawn.
 	free := sp.Layer.Dims[d] / max(rest, 1)
 	for _, p := range workload.PrimeFactors(free) {
 		t := sl[rng.IntN(len(sl))]
-		if !sp.place(m, d, p, t, rng) {
-			m.Levels[t.level].Temporal[d] *= p
-			if sp.fixedT(t.level, d) != 0 {
-				m.Levels[t.level].Temporal[d] /= p
+		if !sp.Place(m, d, p, t) {
+			m.Levels[t.Level].Temporal[d] *= p
+			if !sp.Free(search.Slot{Level: t.Level}, d) {
+				m.Levels[t.Level].Temporal[d] /= p
 				m.Levels[len(m.Levels)-1].Temporal[d] *= p
 			}
 		}

@@ -1,4 +1,4 @@
-package search
+package baselines
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/search"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -15,17 +16,17 @@ import (
 type tinyProblem struct {
 	name    string
 	layer   workload.Layer
-	obj     NetObjective
+	obj     search.NetObjective
 	domain  map[string][]float64
-	budgets Budgets
+	budgets search.Budgets
 }
 
 func tinyProblems() []tinyProblem {
 	dom := map[string][]float64{"pe_x": {1, 2, 4}, "pe_y": {1, 2}, "psum_spad_depth": {2, 16}}
 	return []tinyProblem{
-		{name: "latency-area", layer: workload.NewConv("c2m4p4", 2, 4, 1, 1, 4, 1), obj: NetLatency, domain: dom,
-			budgets: Budgets{MaxAreaMM2: 1.2258}},
-		{name: "edp", layer: workload.NewConv("c4m2r3p2", 4, 2, 3, 1, 2, 1), obj: NetEDP, domain: dom},
+		{name: "latency-area", layer: workload.NewConv("c2m4p4", 2, 4, 1, 1, 4, 1), obj: search.NetLatency, domain: dom,
+			budgets: search.Budgets{MaxAreaMM2: 1.2258}},
+		{name: "edp", layer: workload.NewConv("c4m2r3p2", 4, 2, 3, 1, 2, 1), obj: search.NetEDP, domain: dom},
 	}
 }
 
@@ -37,7 +38,7 @@ func exhaustiveOptimum(t *testing.T, p tinyProblem) (float64, map[string]float64
 	if err != nil {
 		t.Fatal(err)
 	}
-	lobj := map[NetObjective]Objective{NetLatency: Latency, NetEDP: EDP, NetEnergy: Energy}[p.obj]
+	lobj := map[search.NetObjective]search.Objective{search.NetLatency: search.Latency, search.NetEDP: search.EDP, search.NetEnergy: search.Energy}[p.obj]
 	best, n := -1.0, 0
 	var bestP map[string]float64
 	idx := make([]int, len(dom.keys))
@@ -48,7 +49,7 @@ func exhaustiveOptimum(t *testing.T, p tinyProblem) (float64, map[string]float64
 			t.Fatal(err)
 		}
 		if p.budgets.MaxAreaMM2 <= 0 || a.Area()/1e6 <= p.budgets.MaxAreaMM2 {
-			s, err := NewSpace(a, p.layer, nil)
+			s, err := search.NewSpace(a, p.layer, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,8 +58,8 @@ func exhaustiveOptimum(t *testing.T, p tinyProblem) (float64, map[string]float64
 				t.Fatal(err)
 			}
 			n += f.Evals
-			d := &Design{Arch: a, AreaMM2: a.Area() / 1e6, Cycles: f.Result.Cycles, Layers: []LayerDesign{{Layer: p.layer, Mapping: f.Mapping, Result: f.Result}}}
-			finishDesign(d, f.Result.EnergyPJ, p.budgets, false)
+			d := &search.Design{Arch: a, AreaMM2: a.Area() / 1e6, Layers: []search.LayerDesign{{Layer: p.layer, Mapping: f.Mapping, Result: f.Result}}}
+			d.Tally(p.budgets)
 			if v := d.Value(p.obj); best < 0 || v < best {
 				best, bestP = v, params
 			}
@@ -93,20 +94,20 @@ func TestBaselinesReachExhaustiveOptimum(t *testing.T) {
 	evals := map[string]int{MethodRandom: 40000, MethodGA: 30000, MethodAnneal: 30000, MethodBO: 20000, MethodGumbel: 60000}
 	for _, p := range tinyProblems() {
 		opt, optP, n := exhaustiveOptimum(t, p)
-		t.Logf("%s: exhaustive optimum %.6g at %s (%d mappings)", p.name, opt, paramString(optP), n)
+		t.Logf("%s: exhaustive optimum %.6g at %s (%d mappings)", p.name, opt, paramKey(optP), n)
 		net := workload.Network{Name: p.name, Layers: []workload.Layer{p.layer}}
 		for _, m := range []string{MethodRandom, MethodGA, MethodAnneal, MethodBO, MethodGumbel} {
 			t.Run(fmt.Sprintf("%s/%s", p.name, m), func(t *testing.T) {
-				o := BaselineOptions{Template: "eyeriss", Objective: p.obj, Budgets: p.budgets, Seed: 3,
+				o := Options{Template: "eyeriss", Objective: p.obj, Budgets: p.budgets, Seed: 3,
 					MaxEvals: evals[m], Free: keysOf(p.domain), Domain: p.domain,
 					GA: GAOptions{Population: 50}, BO: BOOptions{MapStarts: 4}}
-				r, err := RunBaseline(context.Background(), m, net, o)
+				r, err := Run(context.Background(), m, net, o)
 				if err != nil {
 					t.Fatal(err)
 				}
 				got := r.Design.Value(p.obj)
 				gap := got/opt - 1
-				t.Logf("%s: %.6g (gap %.3g%%) at %s, %d evaluations, %.2fs", m, got, 100*gap, paramString(r.Design.Params), r.Evals, r.Runtime.Seconds())
+				t.Logf("%s: %.6g (gap %.3g%%) at %s, %d evaluations, %.2fs", m, got, 100*gap, paramKey(r.Design.Params), r.Evals, r.Runtime.Seconds())
 				if !r.Design.Feasible || gap > 0.02 {
 					t.Errorf("%s: %.6g (feasible %v) is %.2f%% above the optimum %.6g", m, got, r.Design.Feasible, 100*gap, opt)
 				}
@@ -125,22 +126,22 @@ func TestCoOptMethodsOnTinyProblem(t *testing.T) {
 		opt, _, _ := exhaustiveOptimum(t, p)
 		net := workload.Network{Name: p.name, Layers: []workload.Layer{p.layer}}
 		methods := []string{MethodAccelopt}
-		if p.obj == NetLatency {
+		if p.obj == search.NetLatency {
 			methods = append(methods, MethodWeighted)
 		}
 		for _, m := range methods {
 			t.Run(p.name+"/"+m, func(t *testing.T) {
-				o := BaselineOptions{Template: "eyeriss", Objective: p.obj, Budgets: p.budgets, Seed: 3,
+				o := Options{Template: "eyeriss", Objective: p.obj, Budgets: p.budgets, Seed: 3,
 					Free: keysOf(p.domain), Domain: p.domain, Weighted: WeightedOptions{Weight: 1e-3},
-					CoOpt: CoOptions{Starts: 8, NLPStarts: 2, NLPIters: 50,
+					CoOpt: search.CoOptions{Starts: 8, NLPStarts: 2, NLPIters: 50,
 						Init: map[string]float64{"pe_x": 1, "pe_y": 1, "psum_spad_depth": 16}}}
-				r, err := RunBaseline(context.Background(), m, net, o)
+				r, err := Run(context.Background(), m, net, o)
 				if err != nil {
 					t.Fatal(err)
 				}
 				got := r.Design.Value(p.obj)
 				gap := got/opt - 1
-				t.Logf("%s: %.6g (gap %.3g%%) at %s, %d evaluations, %.2fs", m, got, 100*gap, paramString(r.Design.Params), r.Evals, r.Runtime.Seconds())
+				t.Logf("%s: %.6g (gap %.3g%%) at %s, %d evaluations, %.2fs", m, got, 100*gap, paramKey(r.Design.Params), r.Evals, r.Runtime.Seconds())
 				if m == MethodAccelopt && p.name == "latency-area" && gap > 0.02 {
 					// Known: from 1x1 PEs the hardware local search reaches
 					// 2x1 PEs with a 16-word psum_spad, where every single
@@ -166,13 +167,13 @@ func TestBaselinesDeterministic(t *testing.T) {
 			var vals []float64
 			var evals []int
 			for k := 0; k < 2; k++ {
-				o := BaselineOptions{Template: "eyeriss", Objective: NetLatency, Budgets: Budgets{MaxPowerW: 0.05}, Seed: 9,
+				o := Options{Template: "eyeriss", Objective: search.NetLatency, Budgets: search.Budgets{MaxPowerW: 0.05}, Seed: 9,
 					MaxEvals: 2000, Free: keysOf(p.domain), Domain: p.domain, Workers: 1 + k, GA: GAOptions{Population: 20}}
-				r, err := RunBaseline(context.Background(), m, net, o)
+				r, err := Run(context.Background(), m, net, o)
 				if err != nil {
 					t.Fatal(err)
 				}
-				vals = append(vals, r.Design.Value(NetLatency))
+				vals = append(vals, r.Design.Value(search.NetLatency))
 				evals = append(evals, r.Evals)
 			}
 			if vals[0] != vals[1] || evals[0] != evals[1] {
@@ -194,7 +195,7 @@ func TestBaselinesHonorDeadline(t *testing.T) {
 	for _, m := range []string{MethodRandom, MethodGA, MethodAnneal, MethodBO, MethodGumbel} {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		t0 := time.Now()
-		r, err := RunBaseline(ctx, m, net, BaselineOptions{Template: "eyeriss", Objective: p.obj, Seed: 1,
+		r, err := Run(ctx, m, net, Options{Template: "eyeriss", Objective: p.obj, Seed: 1,
 			Free: keysOf(p.domain), Domain: p.domain})
 		cancel()
 		if err != nil {
