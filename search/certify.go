@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapper"
 )
 
@@ -45,7 +46,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64) *Design {
 	n := len(d.Layers)
 	res := make([]*mapper.Result, n)
 	secs := make([]float64, n)
-	evalBatch(n, runtime.GOMAXPROCS(0), func(i int) {
+	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
 		t0 := time.Now()
 		o, _ := d.obj.mapperOptions()
 		o.Incumbent, o.MaxEvals = d.Layers[i].Mapping, evals

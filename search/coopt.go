@@ -783,7 +783,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		// dropped: otherwise a smaller buffer or array would be judged by
 		// random starts against its neighbours' warm-started mappings.
 		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
-			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: s.Repair(c.warm[i]), Workers: 1})
+			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: s.Refit(c.warm[i]), Workers: 1})
 		if err != nil {
 			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}

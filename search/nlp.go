@@ -481,14 +481,14 @@ func closestDivisor(n int, target float64) int {
 // Repair moves prime factors outward until the mapping's spatial factors fit
 // the fan-out and its tiles fit every buffer, leaving the factors the
 // constraints fix in place (so it may stop short: check with eval.Fits).
-func (sp *Space) Repair(m *mapping.Mapping) {
+func (s *Space) Repair(m *mapping.Mapping) {
 	top := len(m.Levels) - 1
 	for i := range m.Levels {
-		for !sp.fitsFanout(m, i) {
+		for !s.fitsFanout(m, i) {
 			// Take a prime off the largest spatial factor of this level.
 			bd, bf := workload.Dim(-1), 1
 			for d := workload.Dim(0); d < workload.NumDims; d++ {
-				if f := m.Levels[i].Spatial[d]; f > bf && sp.fixedS(i, d) == 0 {
+				if f := m.Levels[i].Spatial[d]; f > bf && s.fixedS(i, d) == 0 {
 					bd, bf = d, f
 				}
 			}
@@ -500,11 +500,11 @@ func (sp *Space) Repair(m *mapping.Mapping) {
 			m.Levels[i].Temporal[bd] *= p
 		}
 	}
-	for guard := 0; guard < 200 && !eval.Fits(sp.Arch, sp.Layer, m); guard++ {
-		ts := eval.TileSizes(sp.Layer, m)
+	for guard := 0; guard < 200 && !eval.Fits(s.Arch, s.Layer, m); guard++ {
+		ts := eval.TileSizes(s.Layer, m)
 		// The innermost level that overflows.
 		lv := -1
-		for i, al := range sp.Arch.Levels {
+		for i, al := range s.Arch.Levels {
 			eff := al.EffectiveSize()
 			var need int64
 			for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
@@ -525,7 +525,7 @@ func (sp *Space) Repair(m *mapping.Mapping) {
 		for i := lv; i >= 0 && !moved; i-- {
 			bd, bf := workload.Dim(-1), 1
 			for d := workload.Dim(0); d < workload.NumDims; d++ {
-				if f := m.Levels[i].Temporal[d]; f > bf && sp.fixedT(i, d) == 0 {
+				if f := m.Levels[i].Temporal[d]; f > bf && s.fixedT(i, d) == 0 {
 					bd, bf = d, f
 				}
 			}
@@ -540,7 +540,7 @@ func (sp *Space) Repair(m *mapping.Mapping) {
 		if !moved {
 			for i := lv; i >= 0 && !moved; i-- {
 				for d := workload.Dim(0); d < workload.NumDims && !moved; d++ {
-					if f := m.Levels[i].Spatial[d]; f > 1 && sp.fixedS(i, d) == 0 {
+					if f := m.Levels[i].Spatial[d]; f > 1 && s.fixedS(i, d) == 0 {
 						p := workload.PrimeFactors(f)[0]
 						m.Levels[i].Spatial[d] /= p
 						m.Levels[top].Temporal[d] *= p

@@ -6,14 +6,16 @@ import (
 	"github.com/accelopt/accelopt/workload"
 )
 
-// Repair returns a legal mapping of the space close to m, for warm starts
+// Refit returns a legal mapping of the space close to m, for warm starts
 // across hardware changes: spatial factors beyond a level's fan-out move to
 // that level's temporal loop, and while a level's kept tiles exceed its
 // capacity, the prime factor whose move most shrinks them goes from the
 // level or one below it to the temporal loop of the level above (tiles
-// below only shrink, tiles above are unchanged). m is returned as a copy
+// below only shrink, tiles above are unchanged). Unlike Repair, which the
+// NLP stage's rounding uses in place, it moves factors only one level up
+// and leaves m untouched. m is returned as a copy
 // when it is legal already; nil when no repair is found.
-func (s *Space) Repair(m *mapping.Mapping) *mapping.Mapping {
+func (s *Space) Refit(m *mapping.Mapping) *mapping.Mapping {
 	L := len(s.Arch.Levels)
 	if m == nil || len(m.Levels) != L {
 		return nil
@@ -32,7 +34,7 @@ func (s *Space) Repair(m *mapping.Mapping) *mapping.Mapping {
 					best = d
 				}
 			}
-			if best < 0 || !s.free(slot{i, false}, best) {
+			if best < 0 || !s.Free(Slot{i, false}, best) {
 				return nil
 			}
 			p := workload.PrimeFactors(lv.Spatial[best])[0]
@@ -58,7 +60,7 @@ func (s *Space) Repair(m *mapping.Mapping) *mapping.Mapping {
 			}
 			// Try every prime move into the temporal loop of level i+1.
 			type move struct {
-				from slot
+				from Slot
 				d    workload.Dim
 				p    int
 			}
@@ -70,17 +72,17 @@ func (s *Space) Repair(m *mapping.Mapping) *mapping.Mapping {
 			for j := 0; j <= i; j++ {
 				for k, sp := range []bool{false, true} {
 					for d := workload.Dim(0); d < workload.NumDims; d++ {
-						from := slot{j, sp}
-						f := s.factorAt(c, from, d)
-						if f <= 1 || !s.free(from, d) || !s.free(slot{i + 1, false}, d) {
+						from := Slot{j, sp}
+						f := from.Factor(c, d)
+						if f <= 1 || !s.Free(from, d) || !s.Free(Slot{i + 1, false}, d) {
 							continue
 						}
 						p := workload.PrimeFactors(f)[0]
-						s.setFactor(c, from, d, f/p)
+						from.SetFactor(c, d, f/p)
 						c.Levels[i+1].Temporal[d] = max(c.Levels[i+1].Temporal[d], 1) * p
 						w := s.keptWords(c, i)
 						c.Levels[i+1].Temporal[d] /= p
-						s.setFactor(c, from, d, f)
+						from.SetFactor(c, d, f)
 						if w < cur && (best[k] == nil || w < words[k]) {
 							best[k], words[k] = &move{from, d, p}, w
 						}
@@ -94,8 +96,8 @@ func (s *Space) Repair(m *mapping.Mapping) *mapping.Mapping {
 			if bestMove == nil {
 				return nil
 			}
-			f := s.factorAt(c, bestMove.from, bestMove.d)
-			s.setFactor(c, bestMove.from, bestMove.d, f/bestMove.p)
+			f := bestMove.from.Factor(c, bestMove.d)
+			bestMove.from.SetFactor(c, bestMove.d, f/bestMove.p)
 			c.Levels[i+1].Temporal[bestMove.d] = max(c.Levels[i+1].Temporal[bestMove.d], 1) * bestMove.p
 		}
 		if float64(s.keptWords(c, i)) > eff {

@@ -12,11 +12,11 @@ import (
 	"github.com/accelopt/accelopt/workload"
 )
 
-// TestRepair maps layers on a roomy hardware point, then repairs each
+// TestRefit maps layers on a roomy hardware point, then repairs each
 // mapping for a smaller one (buffers a quarter as deep, a smaller PE array):
 // the repaired mapping must be legal there and keep every dimension's
 // factor product; a mapping legal already comes back unchanged.
-func TestRepair(t *testing.T) {
+func TestRefit(t *testing.T) {
 	big, err := arch.Template("eyeriss", map[string]float64{"pe_x": 16, "pe_y": 16, "glb_depth": 16384,
 		"ifmap_spad_depth": 48, "weights_spad_depth": 256, "psum_spad_depth": 32})
 	if err != nil {
@@ -43,14 +43,14 @@ func TestRepair(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := sb.Repair(m); got == nil || !reflect.DeepEqual(got, m) {
-				t.Fatalf("%s: a legal mapping was changed by Repair", l.Name)
+			if got := sb.Refit(m); got == nil || !reflect.DeepEqual(got, m) {
+				t.Fatalf("%s: a legal mapping was changed by Refit", l.Name)
 			}
 			ss, err := NewSpace(small, l, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := ss.Repair(m)
+			r := ss.Refit(m)
 			if r == nil {
 				t.Fatalf("%s: no repair found", l.Name)
 			}
