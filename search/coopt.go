@@ -211,6 +211,10 @@ type CoOptions struct {
 	// (beyond HWKicks) until shortly before this time, leaving time for the
 	// final polish: a run given a wall-time budget uses it.
 	Until time.Time
+	// Descents is the number of hardware descents: 1 runs one from the best
+	// start; otherwise (0) a second one runs from the runner-up start (the
+	// default hardware or the NLP proposal, whichever was not chosen).
+	Descents int
 	// CertifyEvals is the optimal mapper's evaluation budget per layer for
 	// certifying the returned design (0: CertifyEvals; negative: skip).
 	CertifyEvals int64
@@ -253,6 +257,8 @@ type coopt struct {
 	fullCost time.Duration
 	// depths maps the free buffer-depth parameters to their levels (shrunk).
 	depths map[string]int
+	// descents counts the hardware descents started (their kick seeds).
+	descents int
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -315,6 +321,9 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	if o.OnBest != nil {
 		o.OnBest(cur, c.evals)
 	}
+	// alt is the runner-up start, the second descent's origin.
+	var alt *Design
+	var altLambda float64
 	// Stage 1: the relaxed problem on the matrix model proposes a hardware
 	// point and mappings; it replaces the template's default start when its
 	// rounded design, after the same mapping search, is better.
@@ -336,11 +345,17 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			if err == nil {
 				keep(d)
 			}
+			if err == nil {
+				st.NLPPolishedValue = c.value(d)
+			}
 			if err == nil && c.better(d, cur) {
+				alt, altLambda = cur, lambda
 				cur, lambda = d, l2
 				st.NLPChosen = true
-				st.NLPPolishedValue = c.value(d)
 			} else {
+				if err == nil {
+					alt, altLambda = d, l2
+				}
 				copy(c.warm, saved)
 			}
 		}
@@ -370,13 +385,16 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				keep(d)
 			}
 			if err == nil && c.better(d, cur) {
+				if alt == nil {
+					alt, altLambda = cur, lambda
+				}
 				cur, lambda = d, l2
 			} else {
 				copy(c.warm, saved)
 			}
 		}
 	}
-	if s, l2 := c.shrinkWrap(ctx, cur, lambda, max(o.Starts/8, 1)); s != nil {
+	if s, l2 := c.shrinkWrap(ctx, cur, lambda, c.nbStarts()); s != nil {
 		keep(s)
 		if c.better(s, cur) {
 			cur, lambda = s, l2
@@ -386,17 +404,94 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	}
 	st.InitialValue = c.value(cur)
 	st.HardwarePoints = 1
+	// The hardware descent runs from the start chosen above and then from
+	// the runner-up start (the default hardware or the NLP proposal,
+	// whichever was not chosen), each with its own escapes: the two often
+	// lie in different basins. With a deadline the remaining time is
+	// shared by the descents still to run.
+	type origin struct {
+		d      *Design
+		lambda float64
+	}
+	origins := []origin{{cur, lambda}}
+	if alt != nil && o.Descents != 1 {
+		origins = append(origins, origin{alt, altLambda})
+	}
+	for k, or := range origins {
+		if ctx.Err() != nil {
+			break
+		}
+		until := o.Until
+		if !until.IsZero() {
+			until = time.Now().Add(time.Until(o.Until) / time.Duration(len(origins)-k))
+		}
+		c.warmFrom(or.d)
+		tag := ""
+		if len(origins) > 1 {
+			tag = fmt.Sprintf("descent %d/%d ", k+1, len(origins))
+		}
+		c.descend(ctx, or.d, or.lambda, until, st, keep, tag)
+	}
+	// The polish searches the best design's hardware at its multiplier.
+	if best.lambda > 0 {
+		lambda = best.lambda
+	}
+	// Polish the best hardware with a larger mapping search.
+	if ctx.Err() == nil {
+		c.warmFrom(best)
+		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil {
+			keep(d)
+		}
+		c.spendPower(ctx, best, keep)
+	}
+	// Certify the result: the optimal mapper on every layer of its hardware.
+	if ctx.Err() == nil && o.CertifyEvals >= 0 {
+		evals := o.CertifyEvals
+		if evals == 0 {
+			evals = CertifyEvals
+		}
+		best = c.certify(ctx, best, evals)
+	}
+	st.Interrupted = ctx.Err() != nil
+	st.Evaluations = c.evals
+	st.Runtime = time.Since(t0)
+	return best, st, nil
+}
+
+// descend runs the hardware local search from cur (its mappings the warm
+// starts): every round scores each neighbouring hardware point (area budget
+// permitting) and moves to the best while it improves (on the Lagrangian
+// under a power budget, see step), shrink-wrapping the buffers after each
+// move; at a local optimum it escapes (relaxing the power multiplier,
+// re-searching the best hardware's mappings, or kicking two parameters)
+// HWKicks times, or until the deadline when until is set. keep receives
+// every design.
+func (c *coopt) descend(ctx context.Context, cur *Design, lambda float64, until time.Time, st *Stats, keep func(*Design), tag string) {
+	o := c.opts
+	t0 := time.Now()
+	// best is this descent's best design (keep tracks the run's).
+	best := cur
+	keep = func(keepAll func(*Design)) func(*Design) {
+		return func(d *Design) {
+			keepAll(d)
+			if d != nil && c.better(d, best) {
+				best = d
+			}
+		}
+	}(keep)
 	// The final polish searches mappings with twice the starts, then spends
 	// the unused power budget with up to powerSteps searches with Starts.
 	polishCost := time.Duration(2+powerSteps) * c.fullCost
-	c.progress("start", cur, lambda)
+	c.progress(tag+"start", cur, lambda)
 	kicks := o.HWKicks
 	escapes := 0
 	if kicks == 0 {
 		kicks = 4
 	}
-	hwRng := rand.New(rand.NewPCG(o.Seed, 0x6b1c))
-	for round := 0; (round < o.HWRounds || (!o.Until.IsZero() && time.Now().Before(o.Until))) && ctx.Err() == nil; round++ {
+	c.descents++
+	hwRng := rand.New(rand.NewPCG(o.Seed, 0x6b1c+uint64(c.descents-1)))
+	pts0 := st.HardwarePoints
+	for round := 0; (round < o.HWRounds || (!until.IsZero() && time.Now().Before(until))) && ctx.Err() == nil; round++ {
 		st.Rounds++
 		var cands []map[string]float64
 		for _, k := range o.Free {
@@ -422,7 +517,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				break
 			}
 			copy(c.warm, savedWarm)
-			d, l2, err := c.evaluateWithBudget(ctx, p, lambda, max(o.Starts/8, 1))
+			d, l2, err := c.evaluateWithBudget(ctx, p, lambda, c.nbStarts())
 			if err != nil {
 				continue
 			}
@@ -440,7 +535,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			if ctx.Err() != nil {
 				break
 			}
-			if o.Until.IsZero() || time.Until(o.Until) < 3*time.Since(t0)/time.Duration(st.HardwarePoints+1)+polishCost {
+			if until.IsZero() || time.Until(until) < 3*time.Since(t0)/time.Duration(st.HardwarePoints-pts0+1)+polishCost {
 				if kicks <= 0 {
 					break
 				}
@@ -497,7 +592,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			// design; with one (iterated local search) the hardware search
 			// goes on from the kicked point, and the next kick starts from
 			// the best design again.
-			if err != nil || (o.Until.IsZero() && !c.better(d, best)) {
+			if err != nil || (until.IsZero() && !c.better(d, best)) {
 				continue
 			}
 			keep(d)
@@ -508,38 +603,23 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		copy(c.warm, roundWarm)
 		keep(cur)
 		// Cut the buffers to what the mappings use (mapping-first sizing).
-		if s, l2 := c.shrinkWrap(ctx, cur, lambda, max(o.Starts/8, 1)); s != nil {
+		if s, l2 := c.shrinkWrap(ctx, cur, lambda, c.nbStarts()); s != nil {
 			st.HardwarePoints++
 			keep(s)
-			if c.better(s, cur) {
+			if c.step(s, cur, lambda) {
 				cur, lambda = s, c.adaptLambda(s, l2)
 			} else {
 				copy(c.warm, roundWarm)
 			}
 		}
-		c.progress(fmt.Sprintf("round %d", round+1), cur, lambda)
+		c.progress(fmt.Sprintf("%sround %d", tag, round+1), cur, lambda)
 	}
-	// Polish the best hardware with a larger mapping search.
-	if ctx.Err() == nil {
-		c.warmFrom(best)
-		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil {
-			keep(d)
-		}
-		c.spendPower(ctx, best, keep)
-	}
-	// Certify the result: the optimal mapper on every layer of its hardware.
-	if ctx.Err() == nil && o.CertifyEvals >= 0 {
-		evals := o.CertifyEvals
-		if evals == 0 {
-			evals = CertifyEvals
-		}
-		best = c.certify(ctx, best, evals)
-	}
-	st.Interrupted = ctx.Err() != nil
-	st.Evaluations = c.evals
-	st.Runtime = time.Since(t0)
-	return best, st, nil
 }
+
+// nbStarts is the number of local-search starts per layer when a
+// neighbouring hardware point is scored: the warm start (the current
+// mappings, refitted) and, with Starts of 16 or more, Starts/16 random ones.
+func (c *coopt) nbStarts() int { return max(c.opts.Starts/16, 1) }
 
 func (c *coopt) progress(tag string, d *Design, lambda float64) {
 	if c.opts.Progress == nil {
