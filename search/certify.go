@@ -49,7 +49,10 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64) *Design {
 	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
 		t0 := time.Now()
 		o, _ := d.obj.mapperOptions()
-		o.Incumbent, o.MaxEvals = d.Layers[i].Mapping, evals
+		// The whole budget goes to the mapper's dive (its seeded local
+		// search from the incumbent); the bound then comes from the root
+		// bounds, so the mappings do not depend on how the bounds prune.
+		o.Incumbent, o.MaxEvals, o.DiveEvals = d.Layers[i].Mapping, evals, int(evals)
 		if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
 			res[i] = r
 		}
