@@ -859,7 +859,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 			errs[i] = err
 			return
 		}
-		// A warm start that no longer fits the hardware is repaired, not
+		// A warm start that no longer fits the hardware is refitted, not
 		// dropped: otherwise a smaller buffer or array would be judged by
 		// random starts against its neighbours' warm-started mappings.
 		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
