@@ -6,42 +6,86 @@ import (
 	"github.com/accelopt/accelopt/workload"
 )
 
-// energyFloor is the proven part of the energy bound: the MACs' energy plus,
-// for each data space whose innermost keeping level k has no spatial loop at
-// or below it (spatialOne(j) for every j <= k), MACs × E / B at level k: the
-// read energy for Weights and Inputs, the update energy for Outputs
-// (docs/MAPPER.md, rule "bound"). known(j) reports whether level j's spatial
-// factors are decided; an undecided level contributes nothing.
-func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, known func(j int) bool, spatialOne func(j int) bool) float64 {
+// energyFloor is the proven part of the energy bound (docs/MAPPER.md, rule
+// "bound"), for a mapping whose levels 0..dec are decided in p.m (dec = -1:
+// nothing decided; the terms then hold for every mapping of the keep
+// assignment). It adds to the MACs' energy, per data space and per level j
+// that keeps it, a lower bound on j's reads (Weights, Inputs) or updates
+// (Outputs) summed over its utilized instances:
+//
+//   - the footprint times, per level i from two above the next keeper
+//     inside j (level 1 when there is none) up to j, the ratio
+//     F_i / (cmax_i x groups_i) of the level's fan-out to its largest
+//     multicast class times its multicast groups (1 except for Inputs when
+//     a fan-out holds a filter dimension and its output dimension;
+//     1/fan-out when undecided);
+//   - at the innermost keeper k, when level 0 has no spatial loop, also
+//     MACs / prod over levels 1..k of cmax_i (the fan-out when undecided);
+//     the larger of the two is used;
+//
+// plus the fills of the next keeper inside the outermost level (Weights,
+// Inputs) of at least the footprint when no spatial loop lies above it.
+// Every count is rounded per instance by the evaluator, so half a word per
+// possible instance is taken off.
+func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) float64 {
 	e := p.eMAC
+	fan := func(j int) int64 { return int64(p.fx[j] * p.fy[j]) }
+	spatialOne := func(j int) bool {
+		if fan(j) == 1 {
+			return true
+		}
+		return j <= dec && p.spatialProduct(j) == 1
+	}
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-		k := -1
+		// ratio[i]: lower bound on F_i / (cmax_i x groups_i); cm[i]: upper
+		// bound on cmax_i.
+		var ratio [16]float64
+		var cm [16]float64
+		if p.L > len(ratio) {
+			return p.eMAC
+		}
+		for i := 0; i < p.L; i++ {
+			ratio[i], cm[i] = 1, 1
+			switch {
+			case fan(i) == 1:
+			case i <= dec:
+				f, g, c := p.classStats(i, ds)
+				ratio[i] = float64(f) / float64(g*c)
+				cm[i] = float64(c)
+			default:
+				cm[i] = float64(fan(i))
+				if ds == workload.Inputs && p.slides() {
+					ratio[i] = 1 / float64(fan(i))
+				}
+			}
+		}
+		prev := -1 // the next keeper inside level j
 		for j := 0; j < p.L; j++ {
-			if keep[j][ds] {
-				k = j
-				break
+			if !keep[j][ds] {
+				continue
 			}
-		}
-		if k < 0 {
-			continue
-		}
-		ok := true
-		for j := 0; j <= k; j++ {
-			if !known(j) || !spatialOne(j) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			lv := p.a.Levels[k]
+			lv := p.a.Levels[j]
 			en := lv.ReadEnergy
 			if ds == workload.Outputs {
 				en = lv.UpdateEnergy
 			}
-			e += float64(p.mac) * en / float64(max(lv.BlockSize, 1))
+			foot := float64(p.foot[ds])
+			for i := prev + 2; i <= j; i++ {
+				foot *= ratio[i]
+			}
+			v := foot
+			if prev < 0 && spatialOne(0) {
+				div := 1.0
+				for i := 1; i <= j; i++ {
+					div *= cm[i]
+				}
+				v = max(v, float64(p.mac)/div)
+			}
+			v = max(v-0.5*float64(p.capAbove[j+1]), 0)
+			e += v * en / float64(max(lv.BlockSize, 1))
+			prev = j
 		}
-		// Compulsory traffic: the outermost level and the next keeper
-		// inside it, when no spatial loop lies above that keeper.
+		// Fills of the next keeper inside the outermost level.
 		kin := -1
 		for j := p.L - 2; j >= 0; j-- {
 			if keep[j][ds] {
@@ -49,25 +93,19 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, known func(j 
 				break
 			}
 		}
-		if kin < 0 {
+		if kin < 0 || ds == workload.Outputs {
 			continue
 		}
-		ok = true
+		ok := true
 		for j := kin + 1; j < p.L; j++ {
-			if !known(j) || !spatialOne(j) {
+			if !spatialOne(j) {
 				ok = false
 				break
 			}
 		}
-		if !ok {
-			continue
-		}
-		f := float64(p.foot[ds])
-		out, in := p.a.Levels[p.L-1], p.a.Levels[kin]
-		if ds == workload.Outputs {
-			e += f * out.UpdateEnergy / float64(max(out.BlockSize, 1))
-		} else {
-			e += f*out.ReadEnergy/float64(max(out.BlockSize, 1)) + f*in.WriteEnergy/float64(max(in.BlockSize, 1))
+		if ok {
+			in := p.a.Levels[kin]
+			e += max(float64(p.foot[ds])-1, 0) * in.WriteEnergy / float64(max(in.BlockSize, 1))
 		}
 	}
 	return e
@@ -99,9 +137,8 @@ func footprint(l workload.Layer, ds workload.DataSpace) int64 {
 
 // rootBound bounds every mapping with keep assignment keep.
 func (p *problem) rootBound(keep [][workload.NumDataSpaces]bool) score {
-	cyc := ceilDiv64(p.mac, p.capAbove[0])
-	en := p.energyFloor(keep, func(int) bool { return true }, func(j int) bool { return p.fx[j]*p.fy[j] == 1 })
-	return p.lowerScore(float64(cyc), en)
+	cyc := ceilDiv64(p.mac, p.maxSp[0])
+	return p.lowerScore(float64(cyc), p.energyFloor(keep, -1))
 }
 
 // partialBound bounds every completion of the current mapping whose levels
@@ -122,9 +159,8 @@ func (p *problem) partialBound(i int) score {
 			}
 		}
 	}
-	cyc := max(ceilDiv64(p.mac, sp*p.capAbove[i+1]), tp)
-	en := p.energyFloor(p.keep, func(j int) bool { return j <= i }, func(j int) bool { return p.spatialProduct(j) == 1 })
-	return p.lowerScore(float64(cyc), en)
+	cyc := max(ceilDiv64(p.mac, sp*p.maxSp[i+1]), tp)
+	return p.lowerScore(float64(cyc), p.energyFloor(p.keep, i))
 }
 
 func (p *problem) spatialProduct(j int) int {

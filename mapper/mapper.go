@@ -177,7 +177,8 @@ type problem struct {
 	boundsOK     bool    // energies non-negative: energy bounds valid
 	eMAC         float64 // MACs × MAC energy
 	foot         [workload.NumDataSpaces]int64
-	capAbove     []int64 // product of fan-outs of levels > i
+	capAbove     []int64 // product of fan-outs of levels >= i
+	maxSp        []int64 // bound on the product of spatial factors of levels >= i (maxSpatial)
 	deadline     time.Time
 	diveUntil    time.Time
 	ctx          context.Context
@@ -286,6 +287,7 @@ func newProblem(a *arch.Arch, l workload.Layer, o Options) (*problem, error) {
 			p.capAbove[i] = 1 << 50
 		}
 	}
+	p.maxSp = p.maxSpatial()
 	p.boundsOK = a.MAC.Energy >= 0
 	for _, lv := range a.Levels {
 		if lv.ReadEnergy < 0 || lv.WriteEnergy < 0 || lv.UpdateEnergy < 0 {
@@ -476,7 +478,7 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 	// (valid for every keep assignment) stands for them.
 	bound := p.bestS
 	if n-done > 1<<20 {
-		if lb := p.lowerScore(float64(ceilDiv64(p.mac, p.capAbove[0])), p.eMAC); lb.less(bound) {
+		if lb := p.lowerScore(float64(ceilDiv64(p.mac, p.maxSp[0])), p.eMAC); lb.less(bound) {
 			bound = lb
 		}
 	} else {

@@ -1,0 +1,152 @@
+package mapper
+
+import (
+	"github.com/accelopt/accelopt/workload"
+)
+
+// classStats describes level j's spatial group (the fan-out below level j,
+// factors as decided in p.m) as data space ds sees it: the number of
+// elements, the number of distinct translations (multicast groups) and the
+// largest number of elements sharing one translation. The scale of level
+// j's spatial loop of dimension d is the product of d's factors at levels
+// below j (a level's spatial loops come first in its part of the nest, one
+// loop per dimension), so only levels 0..j need to be decided.
+func (p *problem) classStats(j int, ds workload.DataSpace) (f, groups, cmax int64) {
+	lv := &p.m.Levels[j]
+	f, groups, cmax = 1, 1, 1
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		e := int64(max(lv.Spatial[d], 1))
+		f *= e
+		if !workload.Relevant(ds, d) {
+			cmax *= e
+		}
+	}
+	if ds != workload.Inputs {
+		return f, f / cmax, cmax
+	}
+	scale := func(d workload.Dim) int64 {
+		s := int64(1)
+		for i := 0; i < j; i++ {
+			s *= int64(max(p.m.Levels[i].Temporal[d], 1)) * int64(max(p.m.Levels[i].Spatial[d], 1))
+		}
+		return s
+	}
+	for _, d := range []workload.Dim{workload.N, workload.G, workload.C} {
+		groups *= int64(max(lv.Spatial[d], 1))
+	}
+	// The two sliding coordinates: w = Wdil*R + Wstride*P, h = Hdil*S +
+	// Hstride*Q.
+	coord := func(a, b workload.Dim, da, sb int) {
+		ea, eb := int64(max(lv.Spatial[a], 1)), int64(max(lv.Spatial[b], 1))
+		xa, xb := scale(a)*int64(da), scale(b)*int64(sb)
+		count := map[int64]int64{}
+		var m int64
+		for u := int64(0); u < ea; u++ {
+			for v := int64(0); v < eb; v++ {
+				k := u*xa + v*xb
+				count[k]++
+				m = max(m, count[k])
+			}
+		}
+		groups *= int64(len(count))
+		cmax *= m
+	}
+	coord(workload.R, workload.P, p.l.Wdilation, p.l.Wstride)
+	coord(workload.S, workload.Q, p.l.Hdilation, p.l.Hstride)
+	return f, groups, cmax
+}
+
+// slides reports whether some fan-out can hold both a filter dimension and
+// its output dimension, so that the Inputs translations of its elements can
+// coincide (R and P, or S and Q, both above 1).
+func (p *problem) slides() bool {
+	d := p.l.Dims
+	return (d[workload.R] > 1 && d[workload.P] > 1) || (d[workload.S] > 1 && d[workload.Q] > 1)
+}
+
+// maxSpatial returns, for each level i, an upper bound on the product of the
+// spatial factors of levels i..L-1 over every mapping: the largest product
+// of per-axis factors that fit each fan-out's X and Y limits and whose
+// per-dimension products divide the layer's dimensions (constraints
+// ignored: a relaxation). out[L] is 1. When the number of reachable
+// per-axis states grows too large it falls back to the fan-outs' product.
+func (p *problem) maxSpatial() []int64 {
+	out := make([]int64, p.L+1)
+	out[p.L] = 1
+	var axes []int
+	for i := p.L - 1; i >= 0; i-- {
+		out[i] = p.capAbove[i]
+		for _, lim := range []int{p.fx[i], p.fy[i]} {
+			if lim > 1 {
+				axes = append(axes, lim)
+			}
+		}
+		if len(axes) == 0 {
+			out[i] = 1
+			continue
+		}
+		if v, ok := p.maxAxisProduct(axes); ok && v < out[i] {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// maxAxisProduct is the largest product of per-axis values, each at most its
+// limit, obtainable by splitting each dimension's bound into factors on the
+// axes (the factors of a dimension multiply to a divisor of its bound).
+func (p *problem) maxAxisProduct(axes []int) (int64, bool) {
+	const maxStates = 1 << 16
+	type state []int
+	key := func(s state) string {
+		b := make([]byte, 0, 4*len(s))
+		for _, v := range s {
+			b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		}
+		return string(b)
+	}
+	start := make(state, len(axes))
+	for i := range start {
+		start[i] = 1
+	}
+	cur := map[string]state{key(start): start}
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		n := p.l.Dims[d]
+		if n == 1 {
+			continue
+		}
+		next := map[string]state{}
+		var place func(s state, a, left int)
+		place = func(s state, a, left int) {
+			if a == len(axes) {
+				c := append(state(nil), s...)
+				next[key(c)] = c
+				return
+			}
+			for f := 1; f <= left; f++ {
+				if left%f != 0 || s[a]*f > axes[a] {
+					continue
+				}
+				s[a] *= f
+				place(s, a+1, left/f)
+				s[a] /= f
+			}
+		}
+		for _, s := range cur {
+			place(append(state(nil), s...), 0, n)
+			if len(next) > maxStates {
+				return 0, false
+			}
+		}
+		cur = next
+	}
+	best := int64(1)
+	for _, s := range cur {
+		v := int64(1)
+		for _, x := range s {
+			v *= int64(x)
+		}
+		best = max(best, v)
+	}
+	return best, true
+}
