@@ -56,12 +56,22 @@ func (p *problem) classStats(j int, ds workload.DataSpace) (f, groups, cmax int6
 	return f, groups, cmax
 }
 
-// slides reports whether some fan-out can hold both a filter dimension and
-// its output dimension, so that the Inputs translations of its elements can
-// coincide (R and P, or S and Q, both above 1).
-func (p *problem) slides() bool {
+// slideCap bounds, for a fan-out of fan elements whose factors are not
+// decided, the Inputs ratio (largest class x groups) / elements from above.
+// Only the two sliding coordinates contribute: a coordinate moved by loops
+// of a and b iterations has at most a·b distinct values and no value is hit
+// more than min(a, b) times, so its factor is at most min(a, b); a is at
+// most the filter dimension and b the output dimension, and the product of
+// the two coordinates' minima is at most sqrt(fan) (the four loops'
+// product is at most fan).
+func (p *problem) slideCap(fan int64) int64 {
 	d := p.l.Dims
-	return (d[workload.R] > 1 && d[workload.P] > 1) || (d[workload.S] > 1 && d[workload.Q] > 1)
+	m := int64(min(d[workload.R], d[workload.P]) * min(d[workload.S], d[workload.Q]))
+	r := int64(1)
+	for (r+1)*(r+1) <= fan {
+		r++
+	}
+	return max(min(m, r), 1)
 }
 
 // maxSpatial returns, for each level i, an upper bound on the product of the

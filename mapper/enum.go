@@ -1,6 +1,8 @@
 package mapper
 
 import (
+	"math"
+
 	"github.com/accelopt/accelopt/eval"
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
@@ -36,14 +38,17 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 		}
 		return j <= dec && p.spatialProduct(j) == 1
 	}
+	if p.L > maxLevels {
+		return e
+	}
+	// added[ds][j]: the energy added for level j's reads (updates) of ds;
+	// epw[ds][j] its energy per word; cms[ds][i] the bound on cmax_i.
+	var added, epw, cms [workload.NumDataSpaces][maxLevels]float64
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		// ratio[i]: lower bound on F_i / (cmax_i x groups_i); cm[i]: upper
 		// bound on cmax_i.
-		var ratio [16]float64
-		var cm [16]float64
-		if p.L > len(ratio) {
-			return p.eMAC
-		}
+		var ratio [maxLevels]float64
+		cm := &cms[ds]
 		for i := 0; i < p.L; i++ {
 			ratio[i], cm[i] = 1, 1
 			switch {
@@ -54,8 +59,8 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 				cm[i] = float64(c)
 			default:
 				cm[i] = float64(fan(i))
-				if ds == workload.Inputs && p.slides() {
-					ratio[i] = 1 / float64(fan(i))
+				if ds == workload.Inputs {
+					ratio[i] = 1 / float64(p.slideCap(fan(i)))
 				}
 			}
 		}
@@ -82,7 +87,9 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 				v = max(v, float64(p.mac)/div)
 			}
 			v = max(v-0.5*float64(p.capAbove[j+1]), 0)
-			e += v * en / float64(max(lv.BlockSize, 1))
+			epw[ds][j] = en / float64(max(lv.BlockSize, 1))
+			added[ds][j] = v * epw[ds][j]
+			e += added[ds][j]
 			prev = j
 		}
 		// Fills of the next keeper inside the outermost level.
@@ -108,8 +115,66 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 			e += max(float64(p.foot[ds])-1, 0) * in.WriteEnergy / float64(max(in.BlockSize, 1))
 		}
 	}
+	// Weights and Outputs kept at one level j: every visit of j's boundary
+	// is carried by a loop relevant to one of them, and moves that tile by
+	// at least its extent (docs/MAPPER.md, "co-located Weights and
+	// Outputs").
+	W, O := workload.Weights, workload.Outputs
+	for j := 0; j < p.L-1; j++ {
+		if !keep[j][W] || !keep[j][O] {
+			continue
+		}
+		next := func(ds workload.DataSpace) (int, float64) {
+			for k := j + 1; k < p.L; k++ {
+				if keep[k][ds] {
+					c := 1.0
+					for i := j + 2; i <= k; i++ {
+						c *= cms[ds][i]
+					}
+					return k, epw[ds][k] / c
+				}
+			}
+			return -1, 0
+		}
+		kw, a := next(W)
+		ko, b := next(O)
+		if kw < 0 || ko < 0 {
+			continue
+		}
+		s1 := float64(fan(j + 1))
+		if j+1 <= dec {
+			s1 = float64(p.spatialProduct(j + 1))
+		}
+		var cpl float64
+		if j <= dec {
+			ts := eval.TileSizes(p.l, p.m)
+			v := 1.0
+			for d := workload.Dim(0); d < workload.NumDims; d++ {
+				for i := 0; i <= j; i++ {
+					v *= float64(max(p.m.Levels[i].Temporal[d], 1)) * float64(max(p.m.Levels[i].Spatial[d], 1))
+				}
+			}
+			cpl = float64(p.mac) * min(a*float64(ts[j][W]), b*float64(ts[j][O])) / (s1 * v)
+		} else {
+			eff := p.a.Levels[j].EffectiveSize()
+			cmax := math.Floor(eff) - 1
+			if keep[j][workload.Inputs] {
+				cmax--
+			}
+			if eff <= 0 || cmax < 1 {
+				continue
+			}
+			cpl = float64(p.mac) * min(a, b) / (cmax * s1)
+		}
+		cpl -= 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko])
+		e += max(0, cpl-added[W][kw]-added[O][ko])
+	}
 	return e
 }
+
+// maxLevels bounds the number of storage levels the energy bound handles
+// (beyond it the bound is the MACs' energy alone).
+const maxLevels = 16
 
 // footprint is the number of distinct points of data space ds the layer
 // touches (Inputs through strides and dilation, holes excluded).
