@@ -115,61 +115,135 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 			e += max(float64(p.foot[ds])-1, 0) * in.WriteEnergy / float64(max(in.BlockSize, 1))
 		}
 	}
-	// Weights and Outputs kept at one level j: every visit of j's boundary
-	// is carried by a loop relevant to one of them, and moves that tile by
-	// at least its extent (docs/MAPPER.md, "co-located Weights and
-	// Outputs").
+	return e + p.pairFloor(keep, dec, &added, &epw, &cms)
+}
+
+// pairFloor is the Weights/Outputs coupling term of the energy bound
+// (docs/MAPPER.md, "Weights and Outputs together"): for a Weights keeper jW
+// and an Outputs keeper jO below the outermost level, with h the outer of
+// the two and no spatial loop at the levels between them, every visit of
+// h's boundary is carried by a loop relevant to Weights or to Outputs and
+// then moves that data space's tile at its keeper by at least its extent
+// (a whole tile to fetch or write back), so the two next keepers' reads
+// and updates together cost at least MACs x min(a T_W, b T_O) / (S_{h+1}
+// V_h), a and b their energies per word divided by the multicast classes
+// between, T the tiles, V_h the product of every factor at levels 0..h and
+// S_{h+1} the spatial product of level h+1; undecided, at least MACs x
+// min(a / cap_O, b / cap_W) / fan-out, cap the words each tile can have.
+// A pair's bound replaces the footprint terms already counted for its two
+// counters; pairs are taken greedily, largest gain first, each counter in
+// at most one pair.
+func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, added, epw, cms *[workload.NumDataSpaces][maxLevels]float64) float64 {
 	W, O := workload.Weights, workload.Outputs
-	for j := 0; j < p.L-1; j++ {
-		if !keep[j][W] || !keep[j][O] {
-			continue
-		}
-		next := func(ds workload.DataSpace) (int, float64) {
-			for k := j + 1; k < p.L; k++ {
-				if keep[k][ds] {
-					c := 1.0
-					for i := j + 2; i <= k; i++ {
-						c *= cms[ds][i]
-					}
-					return k, epw[ds][k] / c
+	fan := func(j int) int64 { return int64(p.fx[j] * p.fy[j]) }
+	next := func(ds workload.DataSpace, j int) (int, float64) {
+		for k := j + 1; k < p.L; k++ {
+			if keep[k][ds] {
+				c := 1.0
+				for i := j + 2; i <= k; i++ {
+					c *= cms[ds][i]
 				}
+				return k, epw[ds][k] / c
 			}
-			return -1, 0
 		}
-		kw, a := next(W)
-		ko, b := next(O)
-		if kw < 0 || ko < 0 {
-			continue
+		return -1, 0
+	}
+	// capFor is the largest tile of ds level j can hold next to the other
+	// data spaces it keeps (each at least one word), 0 when unbounded.
+	capFor := func(j int) float64 {
+		eff := p.a.Levels[j].EffectiveSize()
+		if eff <= 0 {
+			return 0
 		}
-		s1 := float64(fan(j + 1))
-		if j+1 <= dec {
-			s1 = float64(p.spatialProduct(j + 1))
+		n := 0.0
+		for ds := range keep[j] {
+			if keep[j][ds] {
+				n++
+			}
 		}
-		var cpl float64
-		if j <= dec {
-			ts := eval.TileSizes(p.l, p.m)
-			v := 1.0
+		return math.Floor(eff) - (n - 1)
+	}
+	var ts [][workload.NumDataSpaces]int64
+	var vol []float64 // vol[h]: product of every factor at levels 0..h
+	if dec >= 0 {
+		ts = eval.TileSizes(p.l, p.m)
+		vol = make([]float64, dec+1)
+		v := 1.0
+		for i := 0; i <= dec; i++ {
 			for d := workload.Dim(0); d < workload.NumDims; d++ {
-				for i := 0; i <= j; i++ {
-					v *= float64(max(p.m.Levels[i].Temporal[d], 1)) * float64(max(p.m.Levels[i].Spatial[d], 1))
-				}
+				v *= float64(max(p.m.Levels[i].Temporal[d], 1)) * float64(max(p.m.Levels[i].Spatial[d], 1))
 			}
-			cpl = float64(p.mac) * min(a*float64(ts[j][W]), b*float64(ts[j][O])) / (s1 * v)
-		} else {
-			eff := p.a.Levels[j].EffectiveSize()
-			cmax := math.Floor(eff) - 1
-			if keep[j][workload.Inputs] {
-				cmax--
-			}
-			if eff <= 0 || cmax < 1 {
+			vol[i] = v
+		}
+	}
+	type pair struct {
+		kw, ko int
+		gain   float64
+	}
+	var pairs []pair
+	for jw := 0; jw < p.L-1; jw++ {
+		if !keep[jw][W] {
+			continue
+		}
+		for jo := 0; jo < p.L-1; jo++ {
+			if !keep[jo][O] {
 				continue
 			}
-			cpl = float64(p.mac) * min(a, b) / (cmax * s1)
+			h, lo := max(jw, jo), min(jw, jo)
+			ok := true
+			for i := lo + 1; i <= h; i++ {
+				if fan(i) != 1 && (i > dec || p.spatialProduct(i) != 1) {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			kw, a := next(W, jw)
+			ko, b := next(O, jo)
+			if kw < 0 || ko < 0 {
+				continue
+			}
+			s1 := float64(fan(h + 1))
+			if h+1 <= dec {
+				s1 = float64(p.spatialProduct(h + 1))
+			}
+			var cpl float64
+			if h <= dec {
+				cpl = float64(p.mac) * min(a*float64(ts[jw][W]), b*float64(ts[jo][O])) / (s1 * vol[h])
+			} else {
+				cw, co := capFor(jw), capFor(jo)
+				if cw < 1 || co < 1 {
+					continue
+				}
+				cpl = float64(p.mac) * min(a/co, b/cw) / s1
+			}
+			cpl -= 0.5 * float64(p.capAbove[lo+1]) * (epw[W][kw] + epw[O][ko])
+			if g := cpl - added[W][kw] - added[O][ko]; g > 0 {
+				pairs = append(pairs, pair{kw, ko, g})
+			}
 		}
-		cpl -= 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko])
-		e += max(0, cpl-added[W][kw]-added[O][ko])
 	}
-	return e
+	// Greedy: largest gain first, each counter once.
+	var usedW, usedO [maxLevels]bool
+	total := 0.0
+	for len(pairs) > 0 {
+		bi := 0
+		for i := range pairs {
+			if pairs[i].gain > pairs[bi].gain {
+				bi = i
+			}
+		}
+		pr := pairs[bi]
+		pairs = append(pairs[:bi], pairs[bi+1:]...)
+		if usedW[pr.kw] || usedO[pr.ko] {
+			continue
+		}
+		usedW[pr.kw], usedO[pr.ko] = true, true
+		total += pr.gain
+	}
+	return total
 }
 
 // maxLevels bounds the number of storage levels the energy bound handles
