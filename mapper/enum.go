@@ -115,7 +115,70 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 			e += max(float64(p.foot[ds])-1, 0) * in.WriteEnergy / float64(max(in.BlockSize, 1))
 		}
 	}
+	e += p.innerPair(keep, dec, &added, &epw, &cms)
 	return e + p.pairFloor(keep, dec, &added, &epw, &cms)
+}
+
+// innerPair couples the innermost Weights and Outputs keepers' MAC-driven
+// terms (docs/MAPPER.md, "multicast classes of Weights and Outputs"): no
+// dimension is irrelevant to both, so at every level the largest Weights
+// class times the largest Outputs class is at most the level's spatial
+// product. With the decided levels' classes exact, the undecided ones' two
+// products U_W, U_O satisfy U_W <= F_W, U_O <= F_O and U_W x U_O <= F_m
+// (products of the fan-outs in each range and in their union), and the
+// two counts cost at least min over that region of e_W/U_W + e_O/U_O. It
+// returns what this adds to the two innermost keepers' terms.
+func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added, epw, cms *[workload.NumDataSpaces][maxLevels]float64) float64 {
+	if p.fx[0]*p.fy[0] != 1 && (dec < 0 || p.spatialProduct(0) != 1) {
+		return 0
+	}
+	W, O := workload.Weights, workload.Outputs
+	inner := func(ds workload.DataSpace) int {
+		for j := 0; j < p.L; j++ {
+			if keep[j][ds] {
+				return j
+			}
+		}
+		return -1
+	}
+	kw, ko := inner(W), inner(O)
+	if kw < 0 || ko < 0 {
+		return 0
+	}
+	dW, dO := 1.0, 1.0
+	fW, fO, fM := 1.0, 1.0, 1.0
+	for i := 1; i <= max(kw, ko); i++ {
+		f := float64(p.fx[i] * p.fy[i])
+		undecided := f > 1 && i > dec
+		if undecided {
+			fM *= f
+		}
+		if i <= kw {
+			if undecided {
+				fW *= f
+			} else {
+				dW *= cms[W][i]
+			}
+		}
+		if i <= ko {
+			if undecided {
+				fO *= f
+			} else {
+				dO *= cms[O][i]
+			}
+		}
+	}
+	eW := epw[W][kw] * float64(p.mac) / dW
+	eO := epw[O][ko] * float64(p.mac) / dO
+	h := func(x float64) float64 { return eW/x + eO/min(fO, fM/x) }
+	lo := max(1, fM/fO)
+	clamp := func(x float64) float64 { return min(max(x, 1), fW) }
+	best := min(h(1), h(fW), h(clamp(lo)))
+	if eO > 0 {
+		best = min(best, h(clamp(max(math.Sqrt(eW*fM/eO), lo))))
+	}
+	best -= 0.5 * (float64(p.capAbove[kw+1])*epw[W][kw] + float64(p.capAbove[ko+1])*epw[O][ko])
+	return max(0, best-added[W][kw]-added[O][ko])
 }
 
 // pairFloor is the Weights/Outputs coupling term of the energy bound
