@@ -2,6 +2,7 @@ package mapper
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -147,4 +148,93 @@ func TestBoundsRandom(t *testing.T) {
 		}
 	}
 	t.Logf("%s", fmt.Sprintf("%d random legal mappings checked against every bound", checked))
+}
+
+// TestMergeEquivalence checks the merge rule's equivalence on random legal
+// mappings: when a level keeps nothing, the level above it has no spatial
+// loop and their temporal loops use different dimensions, moving the lower
+// level's temporal loops to the inner end of the upper level's order
+// changes neither cycles nor energy.
+func TestMergeEquivalence(t *testing.T) {
+	n := 4000
+	if testing.Short() {
+		n = 1000
+	}
+	var archs []*arch.Arch
+	for _, name := range []string{"eyeriss_int16_14x12__rn18_conv1__mapper", "simple_ws__vgg16_conv1_1__mapper",
+		"simple_os__odd_c7_m13_p5_r3__mapper"} {
+		c, err := golden.Load(goldenRoot + name)
+		if err != nil {
+			t.Skipf("golden case: %v", err)
+		}
+		archs = append(archs, c.Arch)
+	}
+	archs = append(archs, miniEyeriss(t, 2, 2, 4, 32), miniSimpleWS(t, 2, 2), miniEyerissSplit(t, 2, 2),
+		template(t, "simba", map[string]float64{"pe_x": 2, "pe_y": 2, "lanes": 4}),
+		template(t, "eyeriss", map[string]float64{"pe_x": 2, "pe_y": 2}))
+	strided := workload.NewConv("c6m4r3p7s2", 6, 4, 3, 3, 7, 7)
+	strided.Wstride, strided.Hstride = 2, 2
+	layers := []workload.Layer{workload.NewConv("c8m12r3p14", 8, 12, 3, 3, 14, 14), strided,
+		workload.NewConv("c16m8p8", 16, 8, 1, 1, 8, 8)}
+	rng := rand.New(rand.NewPCG(7, 2026))
+	checked := 0
+	for try := 0; try < 400*n && checked < n; try++ {
+		a := archs[try%len(archs)]
+		l := layers[(try/len(archs))%len(layers)]
+		m := randomMapping(a, l, rng, 0.4)
+		if m.Validate(a, l) != nil || !eval.Fits(a, l, m) {
+			continue
+		}
+		for j := 1; j < len(m.Levels); j++ {
+			i := j - 1
+			lo, up := &m.Levels[i], &m.Levels[j]
+			if lo.Keep != ([workload.NumDataSpaces]bool{}) {
+				continue
+			}
+			sp, some, clash := 1, false, false
+			for d := workload.Dim(0); d < workload.NumDims; d++ {
+				sp *= max(up.Spatial[d], 1)
+				if lo.Temporal[d] > 1 {
+					some = true
+					clash = clash || up.Temporal[d] > 1
+				}
+			}
+			if sp != 1 || !some || clash {
+				continue
+			}
+			r1, err := eval.Layer(a, l, m)
+			if err != nil {
+				continue
+			}
+			b := m.Clone()
+			var order []workload.Dim
+			for _, d := range mapping.Order(lo.Perm) {
+				if lo.Temporal[d] > 1 {
+					order = append(order, d)
+				}
+			}
+			for _, d := range mapping.Order(up.Perm) {
+				if up.Temporal[d] > 1 {
+					order = append(order, d)
+				}
+			}
+			for d := workload.Dim(0); d < workload.NumDims; d++ {
+				b.Levels[j].Temporal[d] = max(lo.Temporal[d], 1) * max(up.Temporal[d], 1)
+				b.Levels[i].Temporal[d] = 1
+			}
+			b.Levels[j].Perm = mapping.FullPerm(order)
+			r2, err := eval.Layer(a, l, b)
+			if err != nil {
+				t.Errorf("%s/%s: merged mapping %s refused: %v", a.Name, l.Name, b.Describe(a), err)
+				continue
+			}
+			checked++
+			if r1.Cycles != r2.Cycles || math.Abs(r1.EnergyPJ-r2.EnergyPJ) > 1e-9*r1.EnergyPJ {
+				t.Errorf("%s/%s: %s: %d cycles %.6f pJ; merged %s: %d cycles %.6f pJ", a.Name, l.Name,
+					m.Describe(a), r1.Cycles, r1.EnergyPJ, b.Describe(a), r2.Cycles, r2.EnergyPJ)
+				return
+			}
+		}
+	}
+	t.Logf("%d merges checked", checked)
 }

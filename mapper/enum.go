@@ -454,6 +454,10 @@ func (p *problem) levelDone(i int) {
 		p.prune(RuleCapacity)
 		return
 	}
+	if p.mergeable(i) {
+		p.prune(RuleMerge)
+		return
+	}
 	if p.hasBest && p.partialBound(i).notBelow(p.bestS) {
 		p.prune(RuleBound)
 		return
@@ -464,6 +468,47 @@ func (p *problem) levelDone(i int) {
 	}
 	p.res.Nodes++
 	p.arrangements()
+}
+
+// mergeable reports, when level j's factors are complete, that the mapping
+// is equivalent to one the search visits elsewhere (docs/MAPPER.md, rule
+// "merge"): level j-1 keeps nothing, level j has no spatial loop, and level
+// j-1's temporal loops (some) use dimensions level j's temporal loops do
+// not; moving them to the inner end of level j's order (level j-1 left with
+// no temporal loop) gives the same evaluation. Levels with constrained
+// factors or orders are left alone.
+func (p *problem) mergeable(j int) bool {
+	i := j - 1
+	if i < 0 || p.spatialProduct(j) != 1 {
+		return false
+	}
+	for _, k := range p.keep[i] {
+		if k {
+			return false
+		}
+	}
+	if c := p.o.Cons; c != nil {
+		for _, l := range []int{i, j} {
+			if l < len(c.Perm) && c.Perm[l] != nil {
+				return false
+			}
+		}
+	}
+	some := false
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		for _, l := range []int{i, j} {
+			if p.fixT[l][d] != 0 || p.fixS[l][d] != 0 {
+				return false
+			}
+		}
+		if p.m.Levels[i].Temporal[d] > 1 {
+			if p.m.Levels[j].Temporal[d] > 1 {
+				return false
+			}
+			some = true
+		}
+	}
+	return some
 }
 
 // levelFits reports whether level i's kept tiles, with the factors of
