@@ -274,7 +274,22 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, added,
 			}
 			var cpl float64
 			if h <= dec {
-				cpl = float64(p.mac) * min(a*float64(ts[jw][W]), b*float64(ts[jo][O])) / (s1 * vol[h])
+				// Each parent instance (of level h+1) reads a refreshed
+				// tile once per multicast group when the keeper sits right
+				// below the fan-out (no link can serve it: see
+				// docs/MAPPER.md), and the keeper's parent has S_{h+1}
+				// instances per level-(h+1) instance when it sits lower.
+				mult := func(j int, ds workload.DataSpace) float64 {
+					switch {
+					case h+1 > dec:
+						return 1
+					case j < h:
+						return s1
+					}
+					_, g, _ := p.classStats(h+1, ds)
+					return float64(g)
+				}
+				cpl = float64(p.mac) * min(a*float64(ts[jw][W])*mult(jw, W), b*float64(ts[jo][O])*mult(jo, O)) / (s1 * vol[h])
 			} else {
 				cw, co := capFor(jw), capFor(jo)
 				if cw < 1 || co < 1 {
