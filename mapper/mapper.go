@@ -406,10 +406,21 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 	// has no legal mapping), lowest root bound first (ties by mask), so
 	// that finishing the first ones raises the bound over the rest. With
 	// too many to list, all of them in mask order.
+	// Listed on first use (after the dives: the dives find the incumbent,
+	// and at ResNet-18 scale the 2^15 root bounds cost tens of ms).
 	var order []int
 	var roots []score
 	listed := n <= 1<<20
-	if listed {
+	total := n
+	prepared := false
+	prepare := func() {
+		if prepared {
+			return
+		}
+		prepared = true
+		if !listed {
+			return
+		}
 		for mask := 0; mask < n; mask++ {
 			k := keepOf(mask)
 			if !p.keepFits(k) {
@@ -429,9 +440,6 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 			o2[i], r2[i] = order[j], roots[j]
 		}
 		order, roots = o2, r2
-	}
-	total := n
-	if listed {
 		total = len(order)
 	}
 	maskAt := func(i int) int {
@@ -443,6 +451,7 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 	// branch runs the exhaustive phase until the deadline and returns how
 	// many keep assignments it finished (in that order).
 	branch := func() int {
+		prepare()
 		done := 0
 		for it := 0; it < total && !p.stopped; it++ {
 			p.keep = keepOf(maskAt(it))
@@ -500,6 +509,7 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 		p.dive(p.diveEvals())
 		done = branch()
 	}
+	prepare() // the final bound needs the root bounds (counted in Elapsed)
 	res := p.res
 	res.Elapsed = time.Since(t0)
 	if !p.hasBest {
