@@ -1,8 +1,38 @@
 package mapper
 
 import (
+	"slices"
+
+	"github.com/accelopt/accelopt/internal/deltas"
 	"github.com/accelopt/accelopt/workload"
 )
+
+// tilesAt returns level i's tile sizes per data space with the factors of
+// levels 0..i as they stand in p.m: what eval.TileSizes gives for level i
+// (the bounding box of everything at and below the level), without
+// allocating.
+func (p *problem) tilesAt(i int) [workload.NumDataSpaces]int64 {
+	var hi [workload.NumDims]int64
+	for d := range hi {
+		e := int64(1)
+		for j := 0; j <= i; j++ {
+			lv := &p.m.Levels[j]
+			e *= int64(max(lv.Temporal[d], 1)) * int64(max(lv.Spatial[d], 1))
+		}
+		hi[d] = e - 1
+	}
+	c := deltas.Coefs{WStride: int64(p.l.Wstride), HStride: int64(p.l.Hstride), WDil: int64(p.l.Wdilation), HDil: int64(p.l.Hdilation)}
+	var out [workload.NumDataSpaces]int64
+	for ds := range out {
+		pt := deltas.Project(ds, &hi, c)
+		v := int64(1)
+		for _, x := range pt {
+			v *= x + 1
+		}
+		out[ds] = v
+	}
+	return out
+}
 
 // classStats describes level j's spatial group (the fan-out below level j,
 // factors as decided in p.m) as data space ds sees it: the number of
@@ -39,16 +69,30 @@ func (p *problem) classStats(j int, ds workload.DataSpace) (f, groups, cmax int6
 	coord := func(a, b workload.Dim, da, sb int) {
 		ea, eb := int64(max(lv.Spatial[a], 1)), int64(max(lv.Spatial[b], 1))
 		xa, xb := scale(a)*int64(da), scale(b)*int64(sb)
-		count := map[int64]int64{}
-		var m int64
+		if ea == 1 || eb == 1 {
+			groups *= ea * eb
+			return
+		}
+		// The values u*xa + v*xb, sorted: distinct ones and the longest
+		// run of equal ones.
+		var vals [64]int64
+		buf := vals[:0]
 		for u := int64(0); u < ea; u++ {
 			for v := int64(0); v < eb; v++ {
-				k := u*xa + v*xb
-				count[k]++
-				m = max(m, count[k])
+				buf = append(buf, u*xa+v*xb)
 			}
 		}
-		groups *= int64(len(count))
+		slices.Sort(buf)
+		var distinct, m, run int64
+		for k := range buf {
+			if k == 0 || buf[k] != buf[k-1] {
+				distinct++
+				run = 0
+			}
+			run++
+			m = max(m, run)
+		}
+		groups *= distinct
 		cmax *= m
 	}
 	coord(workload.R, workload.P, p.l.Wdilation, p.l.Wstride)

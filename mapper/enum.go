@@ -3,7 +3,6 @@ package mapper
 import (
 	"math"
 
-	"github.com/accelopt/accelopt/eval"
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
 )
@@ -226,11 +225,8 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, added,
 		}
 		return math.Floor(eff) - (n - 1)
 	}
-	var ts [][workload.NumDataSpaces]int64
-	var vol []float64 // vol[h]: product of every factor at levels 0..h
+	var vol [maxLevels]float64 // vol[h]: product of every factor at levels 0..h
 	if dec >= 0 {
-		ts = eval.TileSizes(p.l, p.m)
-		vol = make([]float64, dec+1)
 		v := 1.0
 		for i := 0; i <= dec; i++ {
 			for d := workload.Dim(0); d < workload.NumDims; d++ {
@@ -289,7 +285,8 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, added,
 					_, g, _ := p.classStats(h+1, ds)
 					return float64(g)
 				}
-				cpl = float64(p.mac) * min(a*float64(ts[jw][W])*mult(jw, W), b*float64(ts[jo][O])*mult(jo, O)) / (s1 * vol[h])
+				tw, to := p.tilesAt(jw)[W], p.tilesAt(jo)[O]
+				cpl = float64(p.mac) * min(a*float64(tw)*mult(jw, W), b*float64(to)*mult(jo, O)) / (s1 * vol[h])
 			} else {
 				cw, co := capFor(jw), capFor(jo)
 				if cw < 1 || co < 1 {
@@ -534,11 +531,11 @@ func (p *problem) levelFits(i int) bool {
 	if eff <= 0 {
 		return true
 	}
-	ts := eval.TileSizes(p.l, p.m)
+	ts := p.tilesAt(i)
 	var need int64
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		if p.keep[i][ds] {
-			need += ts[i][ds]
+			need += ts[ds]
 		}
 	}
 	return float64(need) <= eff
