@@ -40,9 +40,8 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 	if p.L > maxLevels {
 		return e
 	}
-	// added[ds][j]: the energy added for level j's reads (updates) of ds;
-	// epw[ds][j] its energy per word; cms[ds][i] the bound on cmax_i.
-	var added, epw, cms [workload.NumDataSpaces][maxLevels]float64
+	var ft floorTerms
+	added, epw, cms := &ft.added, &ft.epw, &ft.cms
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		// ratio[i]: lower bound on F_i / (cmax_i x groups_i); cm[i]: upper
 		// bound on cmax_i.
@@ -89,6 +88,21 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 			epw[ds][j] = en / float64(max(lv.BlockSize, 1))
 			added[ds][j] = v * epw[ds][j]
 			e += added[ds][j]
+			if ds == workload.Outputs {
+				// Outputs reads = updates + link charges - partition
+				// (per instance, rounded); the partitions of j's
+				// instances add up to at most the footprint times the
+				// largest classes above j.
+				part := float64(p.foot[ds])
+				for i := j + 1; i < p.L; i++ {
+					part *= cm[i]
+				}
+				part += float64(p.capAbove[j+1])
+				ft.rEpw[j] = lv.ReadEnergy / float64(max(lv.BlockSize, 1))
+				ft.rPart[j] = part
+				ft.rAdded[j] = max(v-part, 0) * ft.rEpw[j]
+				e += ft.rAdded[j]
+			}
 			prev = j
 		}
 		// Fills of the next keeper inside the outermost level.
@@ -114,8 +128,20 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 			e += max(float64(p.foot[ds])-1, 0) * in.WriteEnergy / float64(max(in.BlockSize, 1))
 		}
 	}
-	e += p.innerPair(keep, dec, &added, &epw, &cms)
-	return e + p.pairFloor(keep, dec, &added, &epw, &cms)
+	e += p.innerPair(keep, dec, added, epw, cms)
+	return e + p.pairFloor(keep, dec, &ft)
+}
+
+// floorTerms are the energy bound's per-counter terms, for the coupling
+// terms to replace: added[ds][j] is the energy counted for level j's reads
+// (Outputs: updates) of ds, epw[ds][j] that counter's energy per word,
+// cms[ds][i] the bound used for level i's largest multicast class; for
+// Outputs at a keeper j, rAdded[j] is the energy counted for its reads,
+// rEpw[j] their energy per word and rPart[j] the words by which the reads
+// may fall short of the updates (partitions and rounding).
+type floorTerms struct {
+	added, epw, cms     [workload.NumDataSpaces][maxLevels]float64
+	rEpw, rAdded, rPart [maxLevels]float64
 }
 
 // innerPair couples the innermost Weights and Outputs keepers' MAC-driven
@@ -195,7 +221,8 @@ func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added,
 // A pair's bound replaces the footprint terms already counted for its two
 // counters; pairs are taken greedily, largest gain first, each counter in
 // at most one pair.
-func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, added, epw, cms *[workload.NumDataSpaces][maxLevels]float64) float64 {
+func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *floorTerms) float64 {
+	added, epw, cms := &ft.added, &ft.epw, &ft.cms
 	W, O := workload.Weights, workload.Outputs
 	fan := func(j int) int64 { return int64(p.fx[j] * p.fy[j]) }
 	next := func(ds workload.DataSpace, j int) (int, float64) {
@@ -264,39 +291,50 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, added,
 			if kw < 0 || ko < 0 {
 				continue
 			}
+			// Outputs: each word updated at ko is also read there, but
+			// for at most rPart[ko] words. Both forms are bounds; the
+			// larger gain is used.
+			b2 := b
+			if epw[O][ko] > 0 {
+				b2 = b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
+			}
 			s1 := float64(fan(h + 1))
 			if h+1 <= dec {
 				s1 = float64(p.spatialProduct(h + 1))
 			}
-			var cpl float64
-			if h <= dec {
-				// Each parent instance (of level h+1) reads a refreshed
-				// tile once per multicast group when the keeper sits right
-				// below the fan-out (no link can serve it: see
-				// docs/MAPPER.md), and the keeper's parent has S_{h+1}
-				// instances per level-(h+1) instance when it sits lower.
-				mult := func(j int, ds workload.DataSpace) float64 {
-					switch {
-					case h+1 > dec:
-						return 1
-					case j < h:
-						return s1
+			pairLB := func(b float64) float64 {
+				var cpl float64
+				if h <= dec {
+					// Each parent instance (of level h+1) reads a refreshed
+					// tile once per multicast group when the keeper sits right
+					// below the fan-out (no link can serve it: see
+					// docs/MAPPER.md), and the keeper's parent has S_{h+1}
+					// instances per level-(h+1) instance when it sits lower.
+					mult := func(j int, ds workload.DataSpace) float64 {
+						switch {
+						case h+1 > dec:
+							return 1
+						case j < h:
+							return s1
+						}
+						_, g, _ := p.classStats(h+1, ds)
+						return float64(g)
 					}
-					_, g, _ := p.classStats(h+1, ds)
-					return float64(g)
+					tw, to := p.tilesAt(jw)[W], p.tilesAt(jo)[O]
+					cpl = float64(p.mac) * min(a*float64(tw)*mult(jw, W), b*float64(to)*mult(jo, O)) / (s1 * vol[h])
+				} else {
+					cw, co := capFor(jw), capFor(jo)
+					if cw < 1 || co < 1 {
+						return 0
+					}
+					cpl = float64(p.mac) * min(a/co, b/cw) / s1
 				}
-				tw, to := p.tilesAt(jw)[W], p.tilesAt(jo)[O]
-				cpl = float64(p.mac) * min(a*float64(tw)*mult(jw, W), b*float64(to)*mult(jo, O)) / (s1 * vol[h])
-			} else {
-				cw, co := capFor(jw), capFor(jo)
-				if cw < 1 || co < 1 {
-					continue
-				}
-				cpl = float64(p.mac) * min(a/co, b/cw) / s1
+				return cpl - 0.5*float64(p.capAbove[lo+1])*(epw[W][kw]+epw[O][ko])
 			}
-			cpl -= 0.5 * float64(p.capAbove[lo+1]) * (epw[W][kw] + epw[O][ko])
-			if g := cpl - added[W][kw] - added[O][ko]; g > 0 {
-				pairs = append(pairs, pair{kw, ko, g})
+			base := added[W][kw] + added[O][ko]
+			gain := max(pairLB(b)-base, pairLB(b2)-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+			if gain > 0 {
+				pairs = append(pairs, pair{kw, ko, gain})
 			}
 		}
 	}
