@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"math"
 	"slices"
 
 	"github.com/accelopt/accelopt/internal/deltas"
@@ -203,4 +204,202 @@ func (p *problem) maxAxisProduct(axes []int) (int64, bool) {
 		best = max(best, v)
 	}
 	return best, true
+}
+
+// tripleKey identifies a tripleFloor computation.
+type tripleKey struct {
+	j       int
+	a, b, c float64
+}
+
+// tripleFloor bounds, for a level j below the outermost that keeps Weights,
+// Inputs and Outputs and whose factors are not decided, the cost of the
+// three next keepers' Weights reads, Outputs updates and Inputs reads; a, b
+// and c are their energies per word divided by the largest classes between
+// (docs/MAPPER.md, "Weights, Inputs and Outputs together"). Every visit of
+// j's boundary is carried by a loop of one dimension and refreshes whole
+// tiles: R, S carries the Weights tile, P, Q the Outputs one, C Weights and
+// Inputs, M Weights and Outputs, N Inputs and Outputs, G all three (so does
+// the first visit). At most a fraction 1 - 1/(R·S) of the visits are carried
+// by R or S loops, 1 - 1/(P·Q) by P or Q loops and 1 - 1/(R·S·P·Q) by
+// either (the loops of those dimensions above j multiply to at most that).
+// A refreshed tile is read once per multicast group of level j+1's fan-out
+// (no link can serve it), and the visits number MACs / (S·V) with V <= T_W·T_O.
+// The bound is the minimum over every spatial factorization of level j+1
+// that fits its axes and every split of j's capacity into the three tiles.
+// It returns 0 when j's capacity is unbounded or above 64 words.
+func (p *problem) tripleFloor(j int, a, b, c float64) float64 {
+	key := tripleKey{j, a, b, c}
+	if v, ok := p.triples[key]; ok {
+		return v
+	}
+	v := p.tripleFloorCompute(j, a, b, c)
+	if p.triples == nil {
+		p.triples = map[tripleKey]float64{}
+	}
+	p.triples[key] = v
+	return v
+}
+
+func (p *problem) tripleFloorCompute(j int, a, b, c float64) float64 {
+	eff := p.a.Levels[j].EffectiveSize()
+	if eff <= 0 || eff > 64 {
+		return 0
+	}
+	capacity := int64(math.Floor(eff))
+	dims := p.l.Dims
+	coef := deltas.Coefs{WStride: int64(p.l.Wstride), HStride: int64(p.l.Hstride), WDil: int64(p.l.Wdilation), HDil: int64(p.l.Hdilation)}
+	tiles := func(e *[workload.NumDims]int) (tw, ti, to int64) {
+		var hi [workload.NumDims]int64
+		for d := range hi {
+			hi[d] = int64(e[d]) - 1
+		}
+		var t [3]int64
+		for ds := range t {
+			pt := deltas.Project(ds, &hi, coef)
+			v := int64(1)
+			for _, x := range pt {
+				v *= x + 1
+			}
+			t[ds] = v
+		}
+		return t[0], t[1], t[2]
+	}
+	// distinct counts u*x + v*y (u < ea, v < eb) on one sliding coordinate.
+	distinct := func(ea, eb int, x, y int64) float64 {
+		if ea == 1 || eb == 1 {
+			return float64(ea * eb)
+		}
+		var buf [64]int64
+		vals := buf[:0]
+		for u := 0; u < ea; u++ {
+			for v := 0; v < eb; v++ {
+				vals = append(vals, int64(u)*x+int64(v)*y)
+			}
+		}
+		slices.Sort(vals)
+		return float64(len(slices.Compact(vals)))
+	}
+	fx, fy := p.fx[j+1], p.fy[j+1]
+	best := math.Inf(1)
+	work := 0
+	var e, sv [workload.NumDims]int
+	// For a tile shape e (the factors of levels 0..j) and a spatial
+	// factorization sv of level j+1, the least cost per MAC.
+	score := func() {
+		work++
+		if !axesFit(sv[:], fx, fy) {
+			return
+		}
+		tw, ti, to := tiles(&e)
+		f := func(d workload.Dim) float64 { return float64(sv[d]) }
+		S, V := 1.0, 1.0
+		for d := range sv {
+			S *= float64(sv[d])
+			V *= float64(e[d])
+		}
+		gW := f(workload.C) * f(workload.M) * f(workload.R) * f(workload.S) * f(workload.G)
+		gO := f(workload.M) * f(workload.N) * f(workload.P) * f(workload.Q) * f(workload.G)
+		gI := f(workload.N) * f(workload.G) * f(workload.C) *
+			distinct(sv[workload.R], sv[workload.P], int64(e[workload.R]*p.l.Wdilation), int64(e[workload.P]*p.l.Wstride)) *
+			distinct(sv[workload.S], sv[workload.Q], int64(e[workload.S]*p.l.Hdilation), int64(e[workload.Q]*p.l.Hstride))
+		// Loops of R and S, of P and Q, above level j+1's fan-out.
+		aRS := float64(dims[workload.R]*dims[workload.S]) / (float64(e[workload.R]*e[workload.S]) * f(workload.R) * f(workload.S))
+		aPQ := float64(dims[workload.P]*dims[workload.Q]) / (float64(e[workload.P]*e[workload.Q]) * f(workload.P) * f(workload.Q))
+		capRS, capPQ, capJ := 1-1/aRS, 1-1/aPQ, 1-1/(aRS*aPQ)
+		x, y, z := a*float64(tw)*gW, b*float64(to)*gO, c*float64(ti)*gI
+		m := min(x+z, x+y, y+z)
+		taken, l := 0.0, 0.0
+		first, second := x, y
+		cap1, cap2 := capRS, capPQ
+		if y < x {
+			first, second, cap1, cap2 = y, x, capPQ, capRS
+		}
+		if first < m {
+			k := max(min(cap1, capJ), 0)
+			taken += k
+			l += k * first
+			if second < m {
+				k2 := max(min(cap2, capJ-taken), 0)
+				taken += k2
+				l += k2 * second
+			}
+		}
+		l += (1 - taken) * m
+		best = min(best, l/(S*V))
+	}
+	var profiles func(d workload.Dim, prod int)
+	profiles = func(d workload.Dim, prod int) {
+		if work > 1<<20 {
+			return
+		}
+		if d == workload.NumDims {
+			score()
+			return
+		}
+		left := dims[d] / e[d]
+		for f := 1; f <= left && prod*f <= fx*fy; f++ {
+			if left%f != 0 {
+				continue
+			}
+			sv[d] = f
+			profiles(d+1, prod*f)
+		}
+		sv[d] = 1
+	}
+	var shapes func(d workload.Dim)
+	shapes = func(d workload.Dim) {
+		if work > 1<<20 {
+			return
+		}
+		if d == workload.NumDims {
+			profiles(0, 1)
+			return
+		}
+		for f := 1; f <= dims[d]; f++ {
+			if dims[d]%f != 0 {
+				continue
+			}
+			e[d] = f
+			tw, ti, to := tiles(&e)
+			if tw+ti+to > capacity {
+				break // tiles only grow with f among its divisors
+			}
+			shapes(d + 1)
+		}
+		e[d] = 1
+	}
+	for d := range e {
+		e[d], sv[d] = 1, 1
+	}
+	shapes(0)
+	if math.IsInf(best, 1) || work > 1<<20 {
+		return 0 // no bound rather than one over part of the mapspace
+	}
+	return float64(p.mac) * best
+}
+
+// axesFit reports whether spatial factors s (per dimension) can be split
+// between an X axis of at most fx and a Y axis of at most fy.
+func axesFit(s []int, fx, fy int) bool {
+	var fs []int
+	for _, f := range s {
+		if f > 1 {
+			fs = append(fs, f)
+		}
+	}
+	for mask := 0; mask < 1<<len(fs); mask++ {
+		x, y := 1, 1
+		for i, f := range fs {
+			if mask&(1<<i) != 0 {
+				x *= f
+			} else {
+				y *= f
+			}
+		}
+		if x <= fx && y <= fy {
+			return true
+		}
+	}
+	return false
 }

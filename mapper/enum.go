@@ -263,8 +263,8 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 		}
 	}
 	type pair struct {
-		kw, ko int
-		gain   float64
+		kw, ko, ki int // ki: the Inputs counter of a triple, -1 for a pair
+		gain       float64
 	}
 	var pairs []pair
 	for jw := 0; jw < p.L-1; jw++ {
@@ -334,12 +334,41 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 			base := added[W][kw] + added[O][ko]
 			gain := max(pairLB(b)-base, pairLB(b2)-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
 			if gain > 0 {
-				pairs = append(pairs, pair{kw, ko, gain})
+				pairs = append(pairs, pair{kw, ko, -1, gain})
 			}
 		}
 	}
+	// Weights, Inputs and Outputs kept at one level j whose tiles are not
+	// decided yet: the triple term (tripleFloor).
+	for j := dec + 1; j < p.L-1; j++ {
+		if !keep[j][W] || !keep[j][O] || !keep[j][workload.Inputs] {
+			continue
+		}
+		kw, a := next(W, j)
+		ko, b := next(O, j)
+		ki, c := next(workload.Inputs, j)
+		if kw < 0 || ko < 0 || ki < 0 {
+			continue
+		}
+		round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko] + epw[workload.Inputs][ki])
+		base := added[W][kw] + added[O][ko] + added[workload.Inputs][ki]
+		gain := 0.0
+		if v := p.tripleFloor(j, a, b, c); v > 0 {
+			gain = v - round - base
+		}
+		// With the Outputs keeper's reads (see the pair term).
+		if epw[O][ko] > 0 {
+			b2 := b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
+			if v := p.tripleFloor(j, a, b2, c); v > 0 {
+				gain = max(gain, v-round-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+			}
+		}
+		if gain > 0 {
+			pairs = append(pairs, pair{kw, ko, ki, gain})
+		}
+	}
 	// Greedy: largest gain first, each counter once.
-	var usedW, usedO [maxLevels]bool
+	var usedW, usedO, usedI [maxLevels]bool
 	total := 0.0
 	for len(pairs) > 0 {
 		bi := 0
@@ -350,10 +379,13 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 		}
 		pr := pairs[bi]
 		pairs = append(pairs[:bi], pairs[bi+1:]...)
-		if usedW[pr.kw] || usedO[pr.ko] {
+		if usedW[pr.kw] || usedO[pr.ko] || (pr.ki >= 0 && usedI[pr.ki]) {
 			continue
 		}
 		usedW[pr.kw], usedO[pr.ko] = true, true
+		if pr.ki >= 0 {
+			usedI[pr.ki] = true
+		}
 		total += pr.gain
 	}
 	return total

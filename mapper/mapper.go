@@ -179,8 +179,9 @@ type problem struct {
 	boundsOK     bool    // energies non-negative: energy bounds valid
 	eMAC         float64 // MACs × MAC energy
 	foot         [workload.NumDataSpaces]int64
-	capAbove     []int64 // product of fan-outs of levels >= i
-	maxSp        []int64 // bound on the product of spatial factors of levels >= i (maxSpatial)
+	capAbove     []int64               // product of fan-outs of levels >= i
+	maxSp        []int64               // bound on the product of spatial factors of levels >= i (maxSpatial)
+	triples      map[tripleKey]float64 // tripleFloor's memo
 	deadline     time.Time
 	diveUntil    time.Time
 	ctx          context.Context
