@@ -210,6 +210,7 @@ func (p *problem) maxAxisProduct(axes []int) (int64, bool) {
 type tripleKey struct {
 	j       int
 	a, b, c float64
+	withI   bool
 }
 
 // tripleFloor bounds, for a level j below the outermost that keeps Weights,
@@ -228,12 +229,12 @@ type tripleKey struct {
 // The bound is the minimum over every spatial factorization of level j+1
 // that fits its axes and every split of j's capacity into the three tiles.
 // It returns 0 when j's capacity is unbounded or above 64 words.
-func (p *problem) tripleFloor(j int, a, b, c float64) float64 {
-	key := tripleKey{j, a, b, c}
+func (p *problem) tripleFloor(j int, a, b, c float64, withI bool) float64 {
+	key := tripleKey{j, a, b, c, withI}
 	if v, ok := p.triples[key]; ok {
 		return v
 	}
-	v := p.tripleFloorCompute(j, a, b, c)
+	v := p.tripleFloorCompute(j, a, b, c, withI)
 	if p.triples == nil {
 		p.triples = map[tripleKey]float64{}
 	}
@@ -241,7 +242,7 @@ func (p *problem) tripleFloor(j int, a, b, c float64) float64 {
 	return v
 }
 
-func (p *problem) tripleFloorCompute(j int, a, b, c float64) float64 {
+func (p *problem) tripleFloorCompute(j int, a, b, c float64, withI bool) float64 {
 	eff := p.a.Levels[j].EffectiveSize()
 	if eff <= 0 || eff > 64 {
 		return 0
@@ -303,12 +304,26 @@ func (p *problem) tripleFloorCompute(j int, a, b, c float64) float64 {
 		gI := f(workload.N) * f(workload.G) * f(workload.C) *
 			distinct(sv[workload.R], sv[workload.P], int64(e[workload.R]*p.l.Wdilation), int64(e[workload.P]*p.l.Wstride)) *
 			distinct(sv[workload.S], sv[workload.Q], int64(e[workload.S]*p.l.Hdilation), int64(e[workload.Q]*p.l.Hstride))
-		// Loops of R and S, of P and Q, above level j+1's fan-out.
-		aRS := float64(dims[workload.R]*dims[workload.S]) / (float64(e[workload.R]*e[workload.S]) * f(workload.R) * f(workload.S))
-		aPQ := float64(dims[workload.P]*dims[workload.Q]) / (float64(e[workload.P]*e[workload.Q]) * f(workload.P) * f(workload.Q))
-		capRS, capPQ, capJ := 1-1/aRS, 1-1/aPQ, 1-1/(aRS*aPQ)
+		// above(ds...): the product of those dimensions' factors left
+		// above level j+1's fan-out.
+		above := func(ds ...workload.Dim) float64 {
+			v := 1.0
+			for _, d := range ds {
+				v *= float64(dims[d]) / (float64(e[d]) * f(d))
+			}
+			return v
+		}
 		x, y, z := a*float64(tw)*gW, b*float64(to)*gO, c*float64(ti)*gI
+		// Carries refreshing Weights only (R, S; with no Inputs term also
+		// C) and Outputs only (P, Q; also N): at most 1 - 1/(their
+		// factors above) of the visits each, and of both together.
+		aW, aO := above(workload.R, workload.S), above(workload.P, workload.Q)
 		m := min(x+z, x+y, y+z)
+		if !withI {
+			aW, aO = above(workload.C, workload.R, workload.S), above(workload.N, workload.P, workload.Q)
+			m = x + y
+		}
+		capRS, capPQ, capJ := 1-1/aW, 1-1/aO, 1-1/(aW*aO)
 		taken, l := 0.0, 0.0
 		first, second := x, y
 		cap1, cap2 := capRS, capPQ
@@ -362,6 +377,9 @@ func (p *problem) tripleFloorCompute(j int, a, b, c float64) float64 {
 			}
 			e[d] = f
 			tw, ti, to := tiles(&e)
+			if !withI {
+				ti = 0 // Inputs are not kept at j
+			}
 			if tw+ti+to > capacity {
 				break // tiles only grow with f among its divisors
 			}

@@ -341,7 +341,31 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 	// Weights, Inputs and Outputs kept at one level j whose tiles are not
 	// decided yet: the triple term (tripleFloor).
 	for j := dec + 1; j < p.L-1; j++ {
-		if !keep[j][W] || !keep[j][O] || !keep[j][workload.Inputs] {
+		if !keep[j][W] || !keep[j][O] {
+			continue
+		}
+		if !keep[j][workload.Inputs] {
+			// Weights and Outputs only: the same over tile shapes.
+			kw, a := next(W, j)
+			ko, b := next(O, j)
+			if kw < 0 || ko < 0 {
+				continue
+			}
+			round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko])
+			base := added[W][kw] + added[O][ko]
+			gain := 0.0
+			if v := p.tripleFloor(j, a, b, 0, false); v > 0 {
+				gain = v - round - base
+			}
+			if epw[O][ko] > 0 {
+				b2 := b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
+				if v := p.tripleFloor(j, a, b2, 0, false); v > 0 {
+					gain = max(gain, v-round-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+				}
+			}
+			if gain > 0 {
+				pairs = append(pairs, pair{kw, ko, -1, gain})
+			}
 			continue
 		}
 		kw, a := next(W, j)
@@ -353,13 +377,13 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 		round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko] + epw[workload.Inputs][ki])
 		base := added[W][kw] + added[O][ko] + added[workload.Inputs][ki]
 		gain := 0.0
-		if v := p.tripleFloor(j, a, b, c); v > 0 {
+		if v := p.tripleFloor(j, a, b, c, true); v > 0 {
 			gain = v - round - base
 		}
 		// With the Outputs keeper's reads (see the pair term).
 		if epw[O][ko] > 0 {
 			b2 := b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
-			if v := p.tripleFloor(j, a, b2, c); v > 0 {
+			if v := p.tripleFloor(j, a, b2, c, true); v > 0 {
 				gain = max(gain, v-round-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
 			}
 		}
