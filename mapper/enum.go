@@ -1,47 +1,111 @@
 package mapper
 
 import (
-	"github.com/accelopt/accelopt/eval"
+	"math"
+
 	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
 )
 
-// energyFloor is the proven part of the energy bound: the MACs' energy plus,
-// for each data space whose innermost keeping level k has no spatial loop at
-// or below it (spatialOne(j) for every j <= k), MACs × E / B at level k: the
-// read energy for Weights and Inputs, the update energy for Outputs
-// (docs/MAPPER.md, rule "bound"). known(j) reports whether level j's spatial
-// factors are decided; an undecided level contributes nothing.
-func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, known func(j int) bool, spatialOne func(j int) bool) float64 {
+// energyFloor is the proven part of the energy bound (docs/MAPPER.md, rule
+// "bound"), for a mapping whose levels 0..dec are decided in p.m (dec = -1:
+// nothing decided; the terms then hold for every mapping of the keep
+// assignment). It adds to the MACs' energy, per data space and per level j
+// that keeps it, a lower bound on j's reads (Weights, Inputs) or updates
+// (Outputs) summed over its utilized instances:
+//
+//   - the footprint times, per level i from two above the next keeper
+//     inside j (level 1 when there is none) up to j, the ratio
+//     F_i / (cmax_i x groups_i) of the level's fan-out to its largest
+//     multicast class times its multicast groups (1 except for Inputs when
+//     a fan-out holds a filter dimension and its output dimension;
+//     1/fan-out when undecided);
+//   - at the innermost keeper k, when level 0 has no spatial loop, also
+//     MACs / prod over levels 1..k of cmax_i (the fan-out when undecided);
+//     the larger of the two is used;
+//
+// plus the fills of the next keeper inside the outermost level (Weights,
+// Inputs) of at least the footprint when no spatial loop lies above it.
+// Every count is rounded per instance by the evaluator, so half a word per
+// possible instance is taken off.
+func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) float64 {
 	e := p.eMAC
+	fan := func(j int) int64 { return int64(p.fx[j] * p.fy[j]) }
+	spatialOne := func(j int) bool {
+		if fan(j) == 1 {
+			return true
+		}
+		return j <= dec && p.spatialProduct(j) == 1
+	}
+	if p.L > maxLevels {
+		return e
+	}
+	var ft floorTerms
+	added, epw, cms := &ft.added, &ft.epw, &ft.cms
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-		k := -1
+		// ratio[i]: lower bound on F_i / (cmax_i x groups_i); cm[i]: upper
+		// bound on cmax_i.
+		var ratio [maxLevels]float64
+		cm := &cms[ds]
+		for i := 0; i < p.L; i++ {
+			ratio[i], cm[i] = 1, 1
+			switch {
+			case fan(i) == 1:
+			case i <= dec:
+				f, g, c := p.classStats(i, ds)
+				ratio[i] = float64(f) / float64(g*c)
+				cm[i] = float64(c)
+			default:
+				cm[i] = float64(fan(i))
+				if ds == workload.Inputs {
+					ratio[i] = 1 / float64(p.slideCap(fan(i)))
+				}
+			}
+		}
+		prev := -1 // the next keeper inside level j
 		for j := 0; j < p.L; j++ {
-			if keep[j][ds] {
-				k = j
-				break
+			if !keep[j][ds] {
+				continue
 			}
-		}
-		if k < 0 {
-			continue
-		}
-		ok := true
-		for j := 0; j <= k; j++ {
-			if !known(j) || !spatialOne(j) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			lv := p.a.Levels[k]
+			lv := p.a.Levels[j]
 			en := lv.ReadEnergy
 			if ds == workload.Outputs {
 				en = lv.UpdateEnergy
 			}
-			e += float64(p.mac) * en / float64(max(lv.BlockSize, 1))
+			foot := float64(p.foot[ds])
+			for i := prev + 2; i <= j; i++ {
+				foot *= ratio[i]
+			}
+			v := foot
+			if prev < 0 && spatialOne(0) {
+				div := 1.0
+				for i := 1; i <= j; i++ {
+					div *= cm[i]
+				}
+				v = max(v, float64(p.mac)/div)
+			}
+			v = max(v-0.5*float64(p.capAbove[j+1]), 0)
+			epw[ds][j] = en / float64(max(lv.BlockSize, 1))
+			added[ds][j] = v * epw[ds][j]
+			e += added[ds][j]
+			if ds == workload.Outputs {
+				// Outputs reads = updates + link charges - partition
+				// (per instance, rounded); the partitions of j's
+				// instances add up to at most the footprint times the
+				// largest classes above j.
+				part := float64(p.foot[ds])
+				for i := j + 1; i < p.L; i++ {
+					part *= cm[i]
+				}
+				part += float64(p.capAbove[j+1])
+				ft.rEpw[j] = lv.ReadEnergy / float64(max(lv.BlockSize, 1))
+				ft.rPart[j] = part
+				ft.rAdded[j] = max(v-part, 0) * ft.rEpw[j]
+				e += ft.rAdded[j]
+			}
+			prev = j
 		}
-		// Compulsory traffic: the outermost level and the next keeper
-		// inside it, when no spatial loop lies above that keeper.
+		// Fills of the next keeper inside the outermost level.
 		kin := -1
 		for j := p.L - 2; j >= 0; j-- {
 			if keep[j][ds] {
@@ -49,29 +113,311 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, known func(j 
 				break
 			}
 		}
-		if kin < 0 {
+		if kin < 0 || ds == workload.Outputs {
 			continue
 		}
-		ok = true
+		ok := true
 		for j := kin + 1; j < p.L; j++ {
-			if !known(j) || !spatialOne(j) {
+			if !spatialOne(j) {
 				ok = false
 				break
 			}
 		}
-		if !ok {
-			continue
-		}
-		f := float64(p.foot[ds])
-		out, in := p.a.Levels[p.L-1], p.a.Levels[kin]
-		if ds == workload.Outputs {
-			e += f * out.UpdateEnergy / float64(max(out.BlockSize, 1))
-		} else {
-			e += f*out.ReadEnergy/float64(max(out.BlockSize, 1)) + f*in.WriteEnergy/float64(max(in.BlockSize, 1))
+		if ok {
+			in := p.a.Levels[kin]
+			e += max(float64(p.foot[ds])-1, 0) * in.WriteEnergy / float64(max(in.BlockSize, 1))
 		}
 	}
-	return e
+	e += p.innerPair(keep, dec, added, epw, cms)
+	return e + p.pairFloor(keep, dec, &ft)
 }
+
+// floorTerms are the energy bound's per-counter terms, for the coupling
+// terms to replace: added[ds][j] is the energy counted for level j's reads
+// (Outputs: updates) of ds, epw[ds][j] that counter's energy per word,
+// cms[ds][i] the bound used for level i's largest multicast class; for
+// Outputs at a keeper j, rAdded[j] is the energy counted for its reads,
+// rEpw[j] their energy per word and rPart[j] the words by which the reads
+// may fall short of the updates (partitions and rounding).
+type floorTerms struct {
+	added, epw, cms     [workload.NumDataSpaces][maxLevels]float64
+	rEpw, rAdded, rPart [maxLevels]float64
+}
+
+// innerPair couples the innermost Weights and Outputs keepers' MAC-driven
+// terms (docs/MAPPER.md, "multicast classes of Weights and Outputs"): no
+// dimension is irrelevant to both, so at every level the largest Weights
+// class times the largest Outputs class is at most the level's spatial
+// product. With the decided levels' classes exact, the undecided ones' two
+// products U_W, U_O satisfy U_W <= F_W, U_O <= F_O and U_W x U_O <= F_m
+// (products of the fan-outs in each range and in their union), and the
+// two counts cost at least min over that region of e_W/U_W + e_O/U_O. It
+// returns what this adds to the two innermost keepers' terms.
+func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added, epw, cms *[workload.NumDataSpaces][maxLevels]float64) float64 {
+	if p.fx[0]*p.fy[0] != 1 && (dec < 0 || p.spatialProduct(0) != 1) {
+		return 0
+	}
+	W, O := workload.Weights, workload.Outputs
+	inner := func(ds workload.DataSpace) int {
+		for j := 0; j < p.L; j++ {
+			if keep[j][ds] {
+				return j
+			}
+		}
+		return -1
+	}
+	kw, ko := inner(W), inner(O)
+	if kw < 0 || ko < 0 {
+		return 0
+	}
+	dW, dO := 1.0, 1.0
+	fW, fO, fM := 1.0, 1.0, 1.0
+	for i := 1; i <= max(kw, ko); i++ {
+		f := float64(p.fx[i] * p.fy[i])
+		undecided := f > 1 && i > dec
+		if undecided {
+			fM *= f
+		}
+		if i <= kw {
+			if undecided {
+				fW *= f
+			} else {
+				dW *= cms[W][i]
+			}
+		}
+		if i <= ko {
+			if undecided {
+				fO *= f
+			} else {
+				dO *= cms[O][i]
+			}
+		}
+	}
+	eW := epw[W][kw] * float64(p.mac) / dW
+	eO := epw[O][ko] * float64(p.mac) / dO
+	h := func(x float64) float64 { return eW/x + eO/min(fO, fM/x) }
+	lo := max(1, fM/fO)
+	clamp := func(x float64) float64 { return min(max(x, 1), fW) }
+	best := min(h(1), h(fW), h(clamp(lo)))
+	if eO > 0 {
+		best = min(best, h(clamp(max(math.Sqrt(eW*fM/eO), lo))))
+	}
+	best -= 0.5 * (float64(p.capAbove[kw+1])*epw[W][kw] + float64(p.capAbove[ko+1])*epw[O][ko])
+	return max(0, best-added[W][kw]-added[O][ko])
+}
+
+// pairFloor is the Weights/Outputs coupling term of the energy bound
+// (docs/MAPPER.md, "Weights and Outputs together"): for a Weights keeper jW
+// and an Outputs keeper jO below the outermost level, with h the outer of
+// the two and no spatial loop at the levels between them, every visit of
+// h's boundary is carried by a loop relevant to Weights or to Outputs and
+// then moves that data space's tile at its keeper by at least its extent
+// (a whole tile to fetch or write back), so the two next keepers' reads
+// and updates together cost at least MACs x min(a T_W, b T_O) / (S_{h+1}
+// V_h), a and b their energies per word divided by the multicast classes
+// between, T the tiles, V_h the product of every factor at levels 0..h and
+// S_{h+1} the spatial product of level h+1; undecided, at least MACs x
+// min(a / cap_O, b / cap_W) / fan-out, cap the words each tile can have.
+// A pair's bound replaces the footprint terms already counted for its two
+// counters; pairs are taken greedily, largest gain first, each counter in
+// at most one pair.
+func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *floorTerms) float64 {
+	added, epw, cms := &ft.added, &ft.epw, &ft.cms
+	W, O := workload.Weights, workload.Outputs
+	fan := func(j int) int64 { return int64(p.fx[j] * p.fy[j]) }
+	next := func(ds workload.DataSpace, j int) (int, float64) {
+		for k := j + 1; k < p.L; k++ {
+			if keep[k][ds] {
+				c := 1.0
+				for i := j + 2; i <= k; i++ {
+					c *= cms[ds][i]
+				}
+				return k, epw[ds][k] / c
+			}
+		}
+		return -1, 0
+	}
+	// capFor is the largest tile of ds level j can hold next to the other
+	// data spaces it keeps (each at least one word), 0 when unbounded.
+	capFor := func(j int) float64 {
+		eff := p.a.Levels[j].EffectiveSize()
+		if eff <= 0 {
+			return 0
+		}
+		n := 0.0
+		for ds := range keep[j] {
+			if keep[j][ds] {
+				n++
+			}
+		}
+		return math.Floor(eff) - (n - 1)
+	}
+	var vol [maxLevels]float64 // vol[h]: product of every factor at levels 0..h
+	if dec >= 0 {
+		v := 1.0
+		for i := 0; i <= dec; i++ {
+			for d := workload.Dim(0); d < workload.NumDims; d++ {
+				v *= float64(max(p.m.Levels[i].Temporal[d], 1)) * float64(max(p.m.Levels[i].Spatial[d], 1))
+			}
+			vol[i] = v
+		}
+	}
+	type pair struct {
+		kw, ko, ki int // ki: the Inputs counter of a triple, -1 for a pair
+		gain       float64
+	}
+	var pairs []pair
+	for jw := 0; jw < p.L-1; jw++ {
+		if !keep[jw][W] {
+			continue
+		}
+		for jo := 0; jo < p.L-1; jo++ {
+			if !keep[jo][O] {
+				continue
+			}
+			h, lo := max(jw, jo), min(jw, jo)
+			ok := true
+			for i := lo + 1; i <= h; i++ {
+				if fan(i) != 1 && (i > dec || p.spatialProduct(i) != 1) {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			kw, a := next(W, jw)
+			ko, b := next(O, jo)
+			if kw < 0 || ko < 0 {
+				continue
+			}
+			// Outputs: each word updated at ko is also read there, but
+			// for at most rPart[ko] words. Both forms are bounds; the
+			// larger gain is used.
+			b2 := b
+			if epw[O][ko] > 0 {
+				b2 = b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
+			}
+			s1 := float64(fan(h + 1))
+			if h+1 <= dec {
+				s1 = float64(p.spatialProduct(h + 1))
+			}
+			pairLB := func(b float64) float64 {
+				var cpl float64
+				if h <= dec {
+					// Each parent instance (of level h+1) reads a refreshed
+					// tile once per multicast group when the keeper sits right
+					// below the fan-out (no link can serve it: see
+					// docs/MAPPER.md), and the keeper's parent has S_{h+1}
+					// instances per level-(h+1) instance when it sits lower.
+					mult := func(j int, ds workload.DataSpace) float64 {
+						switch {
+						case h+1 > dec:
+							return 1
+						case j < h:
+							return s1
+						}
+						_, g, _ := p.classStats(h+1, ds)
+						return float64(g)
+					}
+					tw, to := p.tilesAt(jw)[W], p.tilesAt(jo)[O]
+					cpl = float64(p.mac) * min(a*float64(tw)*mult(jw, W), b*float64(to)*mult(jo, O)) / (s1 * vol[h])
+				} else {
+					cw, co := capFor(jw), capFor(jo)
+					if cw < 1 || co < 1 {
+						return 0
+					}
+					cpl = float64(p.mac) * min(a/co, b/cw) / s1
+				}
+				return cpl - 0.5*float64(p.capAbove[lo+1])*(epw[W][kw]+epw[O][ko])
+			}
+			base := added[W][kw] + added[O][ko]
+			gain := max(pairLB(b)-base, pairLB(b2)-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+			if gain > 0 {
+				pairs = append(pairs, pair{kw, ko, -1, gain})
+			}
+		}
+	}
+	// Weights, Inputs and Outputs kept at one level j whose tiles are not
+	// decided yet: the triple term (tripleFloor).
+	for j := dec + 1; j < p.L-1; j++ {
+		if !keep[j][W] || !keep[j][O] {
+			continue
+		}
+		if !keep[j][workload.Inputs] {
+			// Weights and Outputs only: the same over tile shapes.
+			kw, a := next(W, j)
+			ko, b := next(O, j)
+			if kw < 0 || ko < 0 {
+				continue
+			}
+			round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko])
+			base := added[W][kw] + added[O][ko]
+			gain := 0.0
+			if v := p.tripleFloor(j, a, b, 0, false); v > 0 {
+				gain = v - round - base
+			}
+			if epw[O][ko] > 0 {
+				b2 := b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
+				if v := p.tripleFloor(j, a, b2, 0, false); v > 0 {
+					gain = max(gain, v-round-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+				}
+			}
+			if gain > 0 {
+				pairs = append(pairs, pair{kw, ko, -1, gain})
+			}
+			continue
+		}
+		kw, a := next(W, j)
+		ko, b := next(O, j)
+		ki, c := next(workload.Inputs, j)
+		if kw < 0 || ko < 0 || ki < 0 {
+			continue
+		}
+		round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko] + epw[workload.Inputs][ki])
+		base := added[W][kw] + added[O][ko] + added[workload.Inputs][ki]
+		gain := 0.0
+		if v := p.tripleFloor(j, a, b, c, true); v > 0 {
+			gain = v - round - base
+		}
+		// With the Outputs keeper's reads (see the pair term).
+		if epw[O][ko] > 0 {
+			b2 := b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
+			if v := p.tripleFloor(j, a, b2, c, true); v > 0 {
+				gain = max(gain, v-round-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+			}
+		}
+		if gain > 0 {
+			pairs = append(pairs, pair{kw, ko, ki, gain})
+		}
+	}
+	// Greedy: largest gain first, each counter once.
+	var usedW, usedO, usedI [maxLevels]bool
+	total := 0.0
+	for len(pairs) > 0 {
+		bi := 0
+		for i := range pairs {
+			if pairs[i].gain > pairs[bi].gain {
+				bi = i
+			}
+		}
+		pr := pairs[bi]
+		pairs = append(pairs[:bi], pairs[bi+1:]...)
+		if usedW[pr.kw] || usedO[pr.ko] || (pr.ki >= 0 && usedI[pr.ki]) {
+			continue
+		}
+		usedW[pr.kw], usedO[pr.ko] = true, true
+		if pr.ki >= 0 {
+			usedI[pr.ki] = true
+		}
+		total += pr.gain
+	}
+	return total
+}
+
+// maxLevels bounds the number of storage levels the energy bound handles
+// (beyond it the bound is the MACs' energy alone).
+const maxLevels = 16
 
 // footprint is the number of distinct points of data space ds the layer
 // touches (Inputs through strides and dilation, holes excluded).
@@ -99,9 +445,8 @@ func footprint(l workload.Layer, ds workload.DataSpace) int64 {
 
 // rootBound bounds every mapping with keep assignment keep.
 func (p *problem) rootBound(keep [][workload.NumDataSpaces]bool) score {
-	cyc := ceilDiv64(p.mac, p.capAbove[0])
-	en := p.energyFloor(keep, func(int) bool { return true }, func(j int) bool { return p.fx[j]*p.fy[j] == 1 })
-	return p.lowerScore(float64(cyc), en)
+	cyc := ceilDiv64(p.mac, p.maxSp[0])
+	return p.lowerScore(float64(cyc), p.energyFloor(keep, -1))
 }
 
 // partialBound bounds every completion of the current mapping whose levels
@@ -122,9 +467,8 @@ func (p *problem) partialBound(i int) score {
 			}
 		}
 	}
-	cyc := max(ceilDiv64(p.mac, sp*p.capAbove[i+1]), tp)
-	en := p.energyFloor(p.keep, func(j int) bool { return j <= i }, func(j int) bool { return p.spatialProduct(j) == 1 })
-	return p.lowerScore(float64(cyc), en)
+	cyc := max(ceilDiv64(p.mac, sp*p.maxSp[i+1]), tp)
+	return p.lowerScore(float64(cyc), p.energyFloor(p.keep, i))
 }
 
 func (p *problem) spatialProduct(j int) int {
@@ -216,6 +560,10 @@ func (p *problem) levelDone(i int) {
 		p.prune(RuleCapacity)
 		return
 	}
+	if p.mergeable(i) {
+		p.prune(RuleMerge)
+		return
+	}
 	if p.hasBest && p.partialBound(i).notBelow(p.bestS) {
 		p.prune(RuleBound)
 		return
@@ -228,6 +576,47 @@ func (p *problem) levelDone(i int) {
 	p.arrangements()
 }
 
+// mergeable reports, when level j's factors are complete, that the mapping
+// is equivalent to one the search visits elsewhere (docs/MAPPER.md, rule
+// "merge"): level j-1 keeps nothing, level j has no spatial loop, and level
+// j-1's temporal loops (some) use dimensions level j's temporal loops do
+// not; moving them to the inner end of level j's order (level j-1 left with
+// no temporal loop) gives the same evaluation. Levels with constrained
+// factors or orders are left alone.
+func (p *problem) mergeable(j int) bool {
+	i := j - 1
+	if i < 0 || p.spatialProduct(j) != 1 {
+		return false
+	}
+	for _, k := range p.keep[i] {
+		if k {
+			return false
+		}
+	}
+	if c := p.o.Cons; c != nil {
+		for _, l := range []int{i, j} {
+			if l < len(c.Perm) && c.Perm[l] != nil {
+				return false
+			}
+		}
+	}
+	some := false
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		for _, l := range []int{i, j} {
+			if p.fixT[l][d] != 0 || p.fixS[l][d] != 0 {
+				return false
+			}
+		}
+		if p.m.Levels[i].Temporal[d] > 1 {
+			if p.m.Levels[j].Temporal[d] > 1 {
+				return false
+			}
+			some = true
+		}
+	}
+	return some
+}
+
 // levelFits reports whether level i's kept tiles, with the factors of
 // levels 0..i as they stand in p.m, fit its capacity (eval.TileSizes: a tile
 // depends on levels 0..i only).
@@ -236,11 +625,11 @@ func (p *problem) levelFits(i int) bool {
 	if eff <= 0 {
 		return true
 	}
-	ts := eval.TileSizes(p.l, p.m)
+	ts := p.tilesAt(i)
 	var need int64
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		if p.keep[i][ds] {
-			need += ts[i][ds]
+			need += ts[ds]
 		}
 	}
 	return float64(need) <= eff

@@ -22,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/accelopt/accelopt/arch"
@@ -119,6 +120,7 @@ const (
 	RuleFanout   = "fanout"   // spatial factors exceed the fan-out
 	RuleBound    = "bound"    // the proven lower bound is not below the incumbent
 	RuleIllegal  = "illegal"  // eval.Layer refused a complete mapping
+	RuleMerge    = "merge"    // equivalent to a mapping with a keep-nothing level's loops moved up
 )
 
 // Result is the outcome of one search.
@@ -182,7 +184,9 @@ type problem struct {
 	boundsOK     bool    // energies non-negative: energy bounds valid
 	eMAC         float64 // MACs × MAC energy
 	foot         [workload.NumDataSpaces]int64
-	capAbove     []int64 // product of fan-outs of levels > i
+	capAbove     []int64               // product of fan-outs of levels >= i
+	maxSp        []int64               // bound on the product of spatial factors of levels >= i (maxSpatial)
+	triples      map[tripleKey]float64 // tripleFloor's memo
 	deadline     time.Time
 	diveUntil    time.Time
 	ctx          context.Context
@@ -291,6 +295,7 @@ func newProblem(a *arch.Arch, l workload.Layer, o Options) (*problem, error) {
 			p.capAbove[i] = 1 << 50
 		}
 	}
+	p.maxSp = p.maxSpatial()
 	p.boundsOK = a.MAC.Energy >= 0
 	for _, lv := range a.Levels {
 		if lv.ReadEnergy < 0 || lv.WriteEnergy < 0 || lv.UpdateEnergy < 0 {
@@ -401,12 +406,61 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 		}
 		return k
 	}
+	// The keep assignments in the order the exhaustive phase takes them:
+	// those that can hold a mapping at all (every kept tile is at least one
+	// word, so a level keeping more data spaces than its capacity in words
+	// has no legal mapping), lowest root bound first (ties by mask), so
+	// that finishing the first ones raises the bound over the rest. With
+	// too many to list, all of them in mask order.
+	// Listed on first use (after the dives: the dives find the incumbent,
+	// and at ResNet-18 scale the 2^15 root bounds cost tens of ms).
+	var order []int
+	var roots []score
+	listed := n <= 1<<20
+	total := n
+	prepared := false
+	prepare := func() {
+		if prepared {
+			return
+		}
+		prepared = true
+		if !listed {
+			return
+		}
+		for mask := 0; mask < n; mask++ {
+			k := keepOf(mask)
+			if !p.keepFits(k) {
+				p.prune(RuleCapacity)
+				continue
+			}
+			order = append(order, mask)
+			roots = append(roots, p.rootBound(k))
+		}
+		idx := make([]int, len(order))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return roots[idx[a]].less(roots[idx[b]]) })
+		o2, r2 := make([]int, len(idx)), make([]score, len(idx))
+		for i, j := range idx {
+			o2[i], r2[i] = order[j], roots[j]
+		}
+		order, roots = o2, r2
+		total = len(order)
+	}
+	maskAt := func(i int) int {
+		if listed {
+			return order[i]
+		}
+		return i
+	}
 	// branch runs the exhaustive phase until the deadline and returns how
-	// many keep assignments it finished (in mask order).
+	// many keep assignments it finished (in that order).
 	branch := func() int {
+		prepare()
 		done := 0
-		for mask := 0; mask < n && !p.stopped; mask++ {
-			p.keep = keepOf(mask)
+		for it := 0; it < total && !p.stopped; it++ {
+			p.keep = keepOf(maskAt(it))
 			if p.hasBest && p.rootBound(p.keep).notBelow(p.bestS) {
 				p.prune(RuleBound)
 				done++
@@ -461,6 +515,7 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 		p.dive(p.diveEvals())
 		done = branch()
 	}
+	prepare() // the final bound needs the root bounds (counted in Elapsed)
 	res := p.res
 	res.Elapsed = time.Since(t0)
 	if !p.hasBest {
@@ -480,13 +535,14 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 	// list, the bound of the MACs' energy and the compute cycles alone
 	// (valid for every keep assignment) stands for them.
 	bound := p.bestS
-	if n-done > 1<<20 {
-		if lb := p.lowerScore(float64(ceilDiv64(p.mac, p.capAbove[0])), p.eMAC); lb.less(bound) {
+	if !listed {
+		if lb := p.lowerScore(float64(ceilDiv64(p.mac, p.maxSp[0])), p.eMAC); lb.less(bound) {
 			bound = lb
 		}
 	} else {
-		for mask := done; mask < n; mask++ {
-			if lb := p.rootBound(keepOf(mask)); lb.less(bound) {
+		for it := done; it < total; it++ {
+			lb := roots[it]
+			if lb.less(bound) {
 				bound = lb
 			}
 		}
@@ -496,6 +552,30 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 		res.Gap = (res.Score - res.Bound) / res.Score
 	}
 	return res, nil
+}
+
+// keepFits reports whether keep can hold a legal mapping as far as the
+// tiles' least size goes: every kept tile is at least one word, so a level
+// with a capacity keeping more data spaces than it has words (after
+// multiple buffering) is illegal whatever the factors (eval.Layer checks
+// the kept tiles' sum against the same capacity).
+func (p *problem) keepFits(keep [][workload.NumDataSpaces]bool) bool {
+	for i, lv := range p.a.Levels {
+		eff := lv.EffectiveSize()
+		if eff <= 0 {
+			continue
+		}
+		n := 0
+		for _, k := range keep[i] {
+			if k {
+				n++
+			}
+		}
+		if float64(n) > eff {
+			return false
+		}
+	}
+	return true
 }
 
 // allowed reports whether a mapping lies in the mapspace (keeps and fixed

@@ -1,0 +1,240 @@
+package mapper
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/golden"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// randomMapping draws a mapping of l on a: every prime factor of every
+// dimension in a random temporal or spatial slot, random axes, random
+// spatial and temporal orders, and a random keep/bypass choice per level
+// and data space (the outermost level and fixed keeps respected). It may
+// be illegal.
+func randomMapping(a *arch.Arch, l workload.Layer, rng *rand.Rand, keepBias float64) *mapping.Mapping {
+	L := len(a.Levels)
+	m := mapping.New(L)
+	type slot struct {
+		level   int
+		spatial bool
+	}
+	var slots []slot
+	for i := 0; i < L; i++ {
+		slots = append(slots, slot{i, false})
+		if x, y := a.Fanout(i); x*y > 1 {
+			slots = append(slots, slot{i, true}, slot{i, true})
+		}
+	}
+	for d := workload.Dim(0); d < workload.NumDims; d++ {
+		for _, q := range workload.PrimeFactors(l.Dims[d]) {
+			s := slots[rng.IntN(len(slots))]
+			if s.spatial {
+				m.Levels[s.level].Spatial[d] *= q
+			} else {
+				m.Levels[s.level].Temporal[d] *= q
+			}
+		}
+	}
+	for i := range m.Levels {
+		lv := &m.Levels[i]
+		tp := mapping.DefaultPerm()
+		rng.Shuffle(len(tp), func(x, y int) { tp[x], tp[y] = tp[y], tp[x] })
+		lv.Perm = tp
+		sp := mapping.DefaultPerm()
+		rng.Shuffle(len(sp), func(x, y int) { sp[x], sp[y] = sp[y], sp[x] })
+		lv.SpatialPerm, lv.Split = sp, rng.IntN(int(workload.NumDims)+1)
+		for ds := range lv.Keep {
+			switch {
+			case a.Levels[i].Keeps != nil:
+				lv.Keep[ds] = a.Levels[i].Keeps[ds]
+			case i == L-1:
+				lv.Keep[ds] = true
+			default:
+				lv.Keep[ds] = rng.Float64() < keepBias
+			}
+		}
+	}
+	return m
+}
+
+// TestBoundsRandom checks every bound the search uses (root, and the
+// partial bound after each level) on random legal mappings of mid-sized
+// layers on the golden architectures and the brute-force ones: mapspaces
+// too large to enumerate, where fan-outs of 12 and 14, link transfers,
+// multicast classes and long bypass chains occur.
+func TestBoundsRandom(t *testing.T) {
+	n := 6000
+	if testing.Short() {
+		n = 1500
+	}
+	var archs []*arch.Arch
+	for _, name := range []string{"eyeriss_int16_14x12__rn18_conv1__mapper", "simple_ws__vgg16_conv1_1__mapper",
+		"simple_os__odd_c7_m13_p5_r3__mapper"} {
+		c, err := golden.Load(goldenRoot + name)
+		if err != nil {
+			t.Skipf("golden case: %v", err)
+		}
+		archs = append(archs, c.Arch)
+	}
+	archs = append(archs, miniEyeriss(t, 2, 2, 4, 32), miniEyerissSplit(t, 2, 2),
+		template(t, "simba", map[string]float64{"pe_x": 2, "pe_y": 2, "lanes": 4}))
+	layers := []workload.Layer{
+		workload.NewConv("c8m12r3p14s1", 8, 12, 3, 3, 14, 14),
+		workload.NewConv("c16m8r1p8", 16, 8, 1, 1, 8, 8),
+		workload.NewConv("c4m6r5p12", 4, 6, 5, 5, 12, 12),
+	}
+	strided := workload.NewConv("c6m4r3p7s2", 6, 4, 3, 3, 7, 7)
+	strided.Wstride, strided.Hstride = 2, 2
+	dil := workload.NewConv("c4m4r3p6d2", 4, 4, 3, 3, 6, 6)
+	dil.Wdilation, dil.Hdilation = 2, 2
+	batch := workload.NewConv("n4c6m10p5", 6, 10, 1, 1, 5, 5)
+	batch.Dims[workload.N] = 4
+	layers = append(layers, strided, dil, batch)
+	rng := rand.New(rand.NewPCG(2026, 17))
+	checked, bad := 0, 0
+	for _, a := range archs {
+		for _, l := range layers {
+			var probs []*problem
+			for _, o := range goals() {
+				p, err := newProblem(a, l, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				probs = append(probs, p)
+			}
+			var ev eval.Evaluator
+			found := 0
+			for try := 0; try < 200*n/len(archs)/len(layers) && found < n/len(archs)/len(layers); try++ {
+				m := randomMapping(a, l, rng, []float64{0.2, 0.5, 0.8}[try%3])
+				if m.Validate(a, l) != nil || !eval.Fits(a, l, m) {
+					continue
+				}
+				r, err := ev.Layer(a, l, m)
+				if err != nil {
+					continue
+				}
+				found++
+				keep := make([][workload.NumDataSpaces]bool, len(m.Levels))
+				for i := range m.Levels {
+					keep[i] = m.Levels[i].Keep
+				}
+				for _, p := range probs {
+					p.m, p.keep = m, keep
+					s := p.scoreOf(r)
+					lbs := []score{p.rootBound(keep)}
+					for i := range m.Levels {
+						lbs = append(lbs, p.partialBound(i))
+					}
+					for k, lb := range lbs {
+						if s.less(lb) && bad < 5 {
+							bad++
+							t.Errorf("%s/%s/%s: bound %d %v above the value %v of %s", a.Name, l.Name, p.o.Objective,
+								k, lb, s, m.Describe(a))
+						}
+					}
+				}
+			}
+			checked += found
+			if found == 0 {
+				t.Logf("%s/%s: no legal random mapping", a.Name, l.Name)
+			}
+		}
+	}
+	t.Logf("%s", fmt.Sprintf("%d random legal mappings checked against every bound", checked))
+}
+
+// TestMergeEquivalence checks the merge rule's equivalence on random legal
+// mappings: when a level keeps nothing, the level above it has no spatial
+// loop and their temporal loops use different dimensions, moving the lower
+// level's temporal loops to the inner end of the upper level's order
+// changes neither cycles nor energy.
+func TestMergeEquivalence(t *testing.T) {
+	n := 4000
+	if testing.Short() {
+		n = 1000
+	}
+	var archs []*arch.Arch
+	for _, name := range []string{"eyeriss_int16_14x12__rn18_conv1__mapper", "simple_ws__vgg16_conv1_1__mapper",
+		"simple_os__odd_c7_m13_p5_r3__mapper"} {
+		c, err := golden.Load(goldenRoot + name)
+		if err != nil {
+			t.Skipf("golden case: %v", err)
+		}
+		archs = append(archs, c.Arch)
+	}
+	archs = append(archs, miniEyeriss(t, 2, 2, 4, 32), miniSimpleWS(t, 2, 2), miniEyerissSplit(t, 2, 2),
+		template(t, "simba", map[string]float64{"pe_x": 2, "pe_y": 2, "lanes": 4}),
+		template(t, "eyeriss", map[string]float64{"pe_x": 2, "pe_y": 2}))
+	strided := workload.NewConv("c6m4r3p7s2", 6, 4, 3, 3, 7, 7)
+	strided.Wstride, strided.Hstride = 2, 2
+	layers := []workload.Layer{workload.NewConv("c8m12r3p14", 8, 12, 3, 3, 14, 14), strided,
+		workload.NewConv("c16m8p8", 16, 8, 1, 1, 8, 8)}
+	rng := rand.New(rand.NewPCG(7, 2026))
+	checked := 0
+	for try := 0; try < 400*n && checked < n; try++ {
+		a := archs[try%len(archs)]
+		l := layers[(try/len(archs))%len(layers)]
+		m := randomMapping(a, l, rng, 0.4)
+		if m.Validate(a, l) != nil || !eval.Fits(a, l, m) {
+			continue
+		}
+		for j := 1; j < len(m.Levels); j++ {
+			i := j - 1
+			lo, up := &m.Levels[i], &m.Levels[j]
+			if lo.Keep != ([workload.NumDataSpaces]bool{}) {
+				continue
+			}
+			sp, some, clash := 1, false, false
+			for d := workload.Dim(0); d < workload.NumDims; d++ {
+				sp *= max(up.Spatial[d], 1)
+				if lo.Temporal[d] > 1 {
+					some = true
+					clash = clash || up.Temporal[d] > 1
+				}
+			}
+			if sp != 1 || !some || clash {
+				continue
+			}
+			r1, err := eval.Layer(a, l, m)
+			if err != nil {
+				continue
+			}
+			b := m.Clone()
+			var order []workload.Dim
+			for _, d := range mapping.Order(lo.Perm) {
+				if lo.Temporal[d] > 1 {
+					order = append(order, d)
+				}
+			}
+			for _, d := range mapping.Order(up.Perm) {
+				if up.Temporal[d] > 1 {
+					order = append(order, d)
+				}
+			}
+			for d := workload.Dim(0); d < workload.NumDims; d++ {
+				b.Levels[j].Temporal[d] = max(lo.Temporal[d], 1) * max(up.Temporal[d], 1)
+				b.Levels[i].Temporal[d] = 1
+			}
+			b.Levels[j].Perm = mapping.FullPerm(order)
+			r2, err := eval.Layer(a, l, b)
+			if err != nil {
+				t.Errorf("%s/%s: merged mapping %s refused: %v", a.Name, l.Name, b.Describe(a), err)
+				continue
+			}
+			checked++
+			if r1.Cycles != r2.Cycles || math.Abs(r1.EnergyPJ-r2.EnergyPJ) > 1e-9*r1.EnergyPJ {
+				t.Errorf("%s/%s: %s: %d cycles %.6f pJ; merged %s: %d cycles %.6f pJ", a.Name, l.Name,
+					m.Describe(a), r1.Cycles, r1.EnergyPJ, b.Describe(a), r2.Cycles, r2.EnergyPJ)
+				return
+			}
+		}
+	}
+	t.Logf("%d merges checked", checked)
+}
