@@ -228,8 +228,9 @@ func SameResult(a, b string) error {
 	return nil
 }
 
-// withoutRuntime returns result.json in a canonical form with the search
-// runtime removed.
+// withoutRuntime returns result.json in a canonical form with the wall
+// times removed: the search runtime and each layer's certification time
+// (layers[].mapper.time_s), the only fields a seed does not fix.
 func withoutRuntime(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // keep every digit of large counts
@@ -239,6 +240,15 @@ func withoutRuntime(data []byte) ([]byte, error) {
 	}
 	if s, ok := m["search"].(map[string]any); ok {
 		delete(s, "runtime_s")
+	}
+	if ls, ok := m["layers"].([]any); ok {
+		for _, l := range ls {
+			if lm, ok := l.(map[string]any); ok {
+				if mp, ok := lm["mapper"].(map[string]any); ok {
+					delete(mp, "time_s")
+				}
+			}
+		}
 	}
 	return json.Marshal(m)
 }
