@@ -142,8 +142,9 @@ type Result struct {
 	// Optimal reports that the whole mapspace was searched or cut by
 	// proven rules: Mapping is optimal.
 	Optimal bool
-	// Evaluated counts calls of eval.Layer; Pruned counts subtrees cut per
-	// rule; Nodes counts complete factorizations reached.
+	// Evaluated counts calls of eval.Layer (helper dives included); Pruned
+	// counts subtrees cut per rule; Nodes counts complete factorizations
+	// reached.
 	Evaluated int64
 	Pruned    map[string]int64
 	Nodes     int64
