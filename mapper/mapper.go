@@ -112,6 +112,11 @@ type Options struct {
 	// result then depends only on the inputs, never on the machine's speed.
 	// With both set, whichever comes first stops the search.
 	MaxEvals int64
+	// Workers is the number of goroutines the second dive of a capped
+	// search uses (0: GOMAXPROCS; 1: one). Extra dives run only with a
+	// TimeLimit and no MaxEvals, so a search that ends within 30% of its
+	// cap, or one capped by evaluations, is unaffected.
+	Workers int
 }
 
 // Prune rules, the keys of Result.Pruned (docs/MAPPER.md argues each).
@@ -137,8 +142,9 @@ type Result struct {
 	// Optimal reports that the whole mapspace was searched or cut by
 	// proven rules: Mapping is optimal.
 	Optimal bool
-	// Evaluated counts calls of eval.Layer; Pruned counts subtrees cut per
-	// rule; Nodes counts complete factorizations reached.
+	// Evaluated counts calls of eval.Layer (helper dives included); Pruned
+	// counts subtrees cut per rule; Nodes counts complete factorizations
+	// reached.
 	Evaluated int64
 	Pruned    map[string]int64
 	Nodes     int64
@@ -507,7 +513,11 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 			p.deadline = t0.Add(p.o.TimeLimit)
 			if p.o.DiveEvals >= 0 {
 				p.diveUntil = t0.Add(p.o.TimeLimit * 85 / 100)
+				hctx, cancel := context.WithCancel(ctx)
+				hs := p.startHelpers(hctx, p.helperDives())
 				p.dive(1 << 62)
+				cancel()
+				p.joinHelpers(hs)
 			}
 			done = branch()
 		}

@@ -3,6 +3,7 @@ package mapper
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,7 +30,8 @@ func timeloopMapper() []struct {
 // TestResNet18Eyeriss measures the mapper on ResNet-18's 12 distinct layers
 // on the golden Eyeriss-like design with no constraints (EDP). It only runs
 // with ACCELOPT_MAPPER_RESNET set to a per-layer time cap (e.g. 5s); it
-// reports and asserts nothing about time.
+// reports and asserts nothing about time. ACCELOPT_MAPPER_WORKERS sets
+// Options.Workers (1: the single-goroutine search).
 func TestResNet18Eyeriss(t *testing.T) {
 	capStr := os.Getenv("ACCELOPT_MAPPER_RESNET")
 	if capStr == "" {
@@ -47,8 +49,14 @@ func TestResNet18Eyeriss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	workers := 0
+	if w := os.Getenv("ACCELOPT_MAPPER_WORKERS"); w != "" {
+		if workers, err = strconv.Atoi(w); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i, l := range net.Layers {
-		r, err := Optimal(context.Background(), c.Arch, l, Options{Objective: EDP, TimeLimit: limit})
+		r, err := Optimal(context.Background(), c.Arch, l, Options{Objective: EDP, TimeLimit: limit, Workers: workers})
 		if err != nil {
 			t.Errorf("%s: %v", l.Name, err)
 			continue

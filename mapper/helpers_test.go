@@ -1,0 +1,65 @@
+package mapper
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/golden"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// TestHelperDives runs capped searches with extra dives (Workers 3, so that
+// two helpers share the main search's incumbent and run beside it; run it
+// with -race) on two ResNet-18 layers that cannot finish, and checks that
+// the result is consistent: the mapping re-evaluates to the reported
+// evaluation and score, the bound is below it, and the evaluation count
+// includes the helpers'. An uncapped search never starts helpers.
+func TestHelperDives(t *testing.T) {
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		t.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []workload.Layer{net.Layers[1], net.Layers[11]} {
+		for _, w := range []int{1, 3} {
+			o := Options{Objective: EDP, TimeLimit: 300 * time.Millisecond, Workers: w}
+			p, err := newProblem(c.Arch, l, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := p.helperDives(), w-1; got != want {
+				t.Fatalf("helperDives() = %d, want %d", got, want)
+			}
+			r, err := Optimal(context.Background(), c.Arch, l, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := eval.Layer(c.Arch, l, r.Mapping)
+			if err != nil {
+				t.Fatalf("%s workers %d: reported mapping does not evaluate: %v", l.Name, w, err)
+			}
+			if e.Cycles != r.Eval.Cycles || e.EnergyPJ != r.Eval.EnergyPJ || r.Score != e.EnergyPJ*float64(e.Cycles) {
+				t.Errorf("%s workers %d: reported %d cycles %g pJ score %g, mapping evaluates to %d cycles %g pJ",
+					l.Name, w, r.Eval.Cycles, r.Eval.EnergyPJ, r.Score, e.Cycles, e.EnergyPJ)
+			}
+			if r.Bound > r.Score || r.Optimal {
+				t.Errorf("%s workers %d: bound %g score %g optimal %v", l.Name, w, r.Bound, r.Score, r.Optimal)
+			}
+			t.Logf("%s workers %d: %d evaluations, gap %.3f", l.Name, w, r.Evaluated, r.Gap)
+		}
+	}
+	for _, o := range []Options{{Objective: EDP, Workers: 4}, {Objective: EDP, TimeLimit: time.Second, MaxEvals: 100, Workers: 4}} {
+		p, err := newProblem(c.Arch, net.Layers[1], o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := p.helperDives(); n != 0 {
+			t.Errorf("options %+v: %d helper dives, want none", o, n)
+		}
+	}
+}
