@@ -117,6 +117,12 @@ type Options struct {
 	// TimeLimit and no MaxEvals, so a search that ends within 30% of its
 	// cap, or one capped by evaluations, is unaffected.
 	Workers int
+	// DiveOnly skips the exhaustive phase: the result is the dive's best
+	// mapping (from Incumbent when set) with the root bounds as its proven
+	// bound, never reported Optimal. A quick, deterministic certificate
+	// (the co-optimizer's), whose cost does not depend on how far the
+	// branch and bound would get before its evaluation cap.
+	DiveOnly bool
 }
 
 // Prune rules, the keys of Result.Pruned (docs/MAPPER.md argues each).
@@ -521,6 +527,9 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 			}
 			done = branch()
 		}
+	case p.o.DiveOnly:
+		p.dive(p.diveEvals())
+		p.stopped = true
 	default:
 		p.dive(p.diveEvals())
 		done = branch()

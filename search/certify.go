@@ -50,9 +50,10 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64) *Design {
 		t0 := time.Now()
 		o, _ := d.obj.mapperOptions()
 		// The whole budget goes to the mapper's dive (its seeded local
-		// search from the incumbent); the bound then comes from the root
-		// bounds, so the mappings do not depend on how the bounds prune.
-		o.Incumbent, o.MaxEvals, o.DiveEvals = d.Layers[i].Mapping, evals, int(evals)
+		// search from the incumbent) and no exhaustive phase runs: the
+		// bound comes from the root bounds, so the mappings do not depend
+		// on how the bounds prune, and the cost stays that of the dive.
+		o.Incumbent, o.MaxEvals, o.DiveEvals, o.DiveOnly = d.Layers[i].Mapping, evals, int(evals), true
 		if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
 			res[i] = r
 		}
