@@ -63,3 +63,39 @@ func TestHelperDives(t *testing.T) {
 		}
 	}
 }
+
+// TestDiveOnly: a dive-only search (the co-optimizer's certificate) runs
+// no exhaustive phase, starts from the incumbent and never returns worse,
+// gives the same result twice, never claims optimality, and reports a bound
+// at or below its score; its evaluations stay within the cap.
+func TestDiveOnly(t *testing.T) {
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		t.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []workload.Layer{net.Layers[1], net.Layers[5], net.Layers[11]} {
+		o := Options{Objective: Weighted, Lambda: 0.001, MaxEvals: 500, DiveEvals: 500, DiveOnly: true}
+		r1, err := Optimal(context.Background(), c.Arch, l, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Incumbent = r1.Mapping
+		r2, err := Optimal(context.Background(), c.Arch, l, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r3, _ := Optimal(context.Background(), c.Arch, l, o)
+		if r2.Score > r1.Score || r2.Score != r3.Score || r2.Bound != r3.Bound {
+			t.Errorf("%s: scores %g then %g and %g (bounds %g, %g)", l.Name, r1.Score, r2.Score, r3.Score, r2.Bound, r3.Bound)
+		}
+		for _, r := range []*Result{r1, r2} {
+			if r.Optimal || r.Bound > r.Score || r.Evaluated > 500 || r.Nodes != 0 {
+				t.Errorf("%s: optimal %v bound %g score %g evaluated %d nodes %d", l.Name, r.Optimal, r.Bound, r.Score, r.Evaluated, r.Nodes)
+			}
+		}
+	}
+}
