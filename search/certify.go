@@ -81,7 +81,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64) *Design {
 		tent := cur
 		tent.Layers = append([]LayerDesign(nil), cur.Layers...)
 		tent.Layers[i].Mapping, tent.Layers[i].Result = r.Mapping, r.Eval
-		tent.retotal(c.opts.Budgets, c.opts.WeightedSum > 0)
+		tent.tally(c.opts.Budgets, c.opts.WeightedSum > 0)
 		if !c.better(&cur, &tent) {
 			cur = tent
 			cur.Layers[i].Optimality = opt
@@ -96,17 +96,4 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64) *Design {
 		cur.Layers[i].Optimality = opt
 	}
 	return &cur
-}
-
-// retotal recomputes the network totals from the layers and judges the
-// design under the budgets.
-func (d *Design) retotal(b Budgets, weighted bool) {
-	d.Cycles = 0
-	var energy float64
-	for _, ld := range d.Layers {
-		k := int64(max(ld.Layer.Count, 1))
-		d.Cycles += k * ld.Result.Cycles
-		energy += float64(k) * ld.Result.EnergyPJ
-	}
-	finishDesign(d, energy, b, weighted)
 }

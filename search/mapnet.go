@@ -80,7 +80,11 @@ func (d *Design) setTotals(energyPJ float64) {
 // the design's totals (cycles, latency, energy, power) and judges the design
 // against every budget of b, setting Feasible and Violation. It reads Arch
 // (for the clock), AreaMM2 and Layers (with their results).
-func (d *Design) Tally(b Budgets) {
+func (d *Design) Tally(b Budgets) { d.tally(b, false) }
+
+// tally is Tally; ignorePower leaves the power budget out (the
+// weighted-sum formulation's own runs).
+func (d *Design) tally(b Budgets, ignorePower bool) {
 	d.Cycles = 0
 	var energy float64
 	for _, ld := range d.Layers {
@@ -89,7 +93,7 @@ func (d *Design) Tally(b Budgets) {
 		energy += float64(n) * ld.Result.EnergyPJ
 	}
 	d.setTotals(energy)
-	d.judge(b, false)
+	d.judge(b, ignorePower)
 }
 
 // DefaultMapperTime is the optimal mapper's wall-time cap per layer when no
