@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/accelopt/accelopt/internal/stats"
 	"io"
 	"math"
 	"os"
@@ -268,19 +269,8 @@ func toCompareRun(r *baselines.Result, seed uint64, obj search.NetObjective) com
 	return run
 }
 
-// median returns the median of xs (NaN for none).
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
+// median is stats.Median: the median of xs (NaN for none).
+func median(xs []float64) float64 { return stats.Median(xs) }
 
 func ptr(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {

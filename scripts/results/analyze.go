@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	summary "github.com/accelopt/accelopt/internal/stats"
 	"math"
 	"sort"
 	"strings"
@@ -73,21 +74,10 @@ func reachTime(r run, target float64) float64 {
 	return math.Inf(1)
 }
 
-// median returns the median of xs (NaN for none); +Inf entries (never
-// reached) count as the largest values, so the median is +Inf when half or
-// more of the entries are.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
+// median is summary.Median (internal/stats): +Inf entries (never reached)
+// count as the largest values, so the median is +Inf when half or more of
+// the entries are.
+func median(xs []float64) float64 { return summary.Median(xs) }
 
 // upperMedian returns the median of xs, for an even count the higher of
 // the two middle values (so that more than half of xs are at most it).
