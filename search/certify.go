@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -33,13 +34,14 @@ func (o layerObjective) mapperOptions() (mapper.Options, string) {
 // certify runs the optimal mapper (package mapper) on every layer of d, on
 // d's hardware and under the objective its mappings were searched with,
 // warm-started from d's mapping and capped at evals evaluations per layer.
-// Every layer of the returned design carries what the mapper established
-// (proven optimal, or a proven lower bound and the gap). The mapper's
-// mappings replace d's when the design they make is at least as good under
-// the run's objective and budgets (they are never worse per layer, but a
-// layer that trades cycles for energy can move the network's power);
-// otherwise d's mappings stay, with the gap measured from their own scores.
-func (c *coopt) certify(ctx context.Context, d *Design, evals int64) *Design {
+// The mapper's mappings join the pools of d's hardware, and the returned
+// design is the best combination of pooled mappings (combine; never worse
+// than d under the run's objective and budgets: a layer that the mapper
+// makes cheaper but faster can push the network over its power budget).
+// Every layer carries what the mapper established: proven optimal, or a
+// proven lower bound and the gap, measured from the chosen mapping's own
+// score under d's objective (the bound holds for every mapping of the layer).
+func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools) *Design {
 	if d == nil || len(d.Layers) == 0 || ctx.Err() != nil {
 		return d
 	}
@@ -59,39 +61,65 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64) *Design {
 		}
 		secs[i] = time.Since(t0).Seconds()
 	})
+	if len(pool) != n {
+		pool = newPools(d)
+	}
+	// Under a power budget the pools also get faster mappings, each layer
+	// searched (the mapper's dive, from its certified mapping) at three
+	// multipliers spaced geometrically from d's down to 1/P, where a cycle
+	// saved is worth the P pJ of budget it takes away: with power to spare
+	// they buy latency.
+	clock := d.Arch.ClockGHz
+	if clock <= 0 {
+		clock = 1
+	}
+	perCycle := c.opts.Budgets.MaxPowerW * 1e3 / clock // the budget in pJ per cycle
+	if l := d.obj.en / d.obj.cyc; c.dual() && d.obj.cyc > 0 && l*perCycle > 1 {
+		r := math.Pow(l*perCycle, 1.0/3)
+		for k := 1; k <= 3; k++ {
+			lk := l / math.Pow(r, float64(k))
+			parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
+				// From the pooled mapping that is best at this multiplier.
+				inc := pool[i][0]
+				for _, ld := range pool[i][1:] {
+					if float64(ld.Result.Cycles)+lk*ld.Result.EnergyPJ < float64(inc.Result.Cycles)+lk*inc.Result.EnergyPJ {
+						inc = ld
+					}
+				}
+				o := mapper.Options{Objective: mapper.Weighted, Lambda: lk, Incumbent: inc.Mapping,
+					MaxEvals: evals / 3, DiveEvals: int(evals / 3), DiveOnly: true}
+				if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
+					pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
+				}
+			})
+		}
+	}
+	for i, r := range res {
+		if r != nil {
+			c.evals += int(r.Evaluated)
+			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
+		}
+	}
+	cur := *c.combine(d, pool)
+	cur.Layers = append([]LayerDesign(nil), cur.Layers...)
 	_, objName := d.obj.mapperOptions()
 	scale := 1.0
 	if !d.obj.edp && d.obj.cyc > 0 {
 		scale = d.obj.cyc
 	}
-	// Take the mapper's mappings layer by layer, each only when the design
-	// stays at least as good under the run's objective and budgets; a layer
-	// not taken keeps d's mapping, and its gap is measured from that
-	// mapping's own score (the bound holds for every mapping of the layer).
-	cur := *d
-	cur.Layers = append([]LayerDesign(nil), d.Layers...)
-	for i := range cur.Layers {
-		r := res[i]
+	for i, r := range res {
 		if r == nil {
 			continue
 		}
-		c.evals += int(r.Evaluated)
 		opt := &Optimality{Optimal: r.Optimal, Bound: r.Bound, Gap: r.Gap, Evaluated: r.Evaluated,
 			Pruned: r.Pruned, Seconds: secs[i], Objective: objName}
-		tent := cur
-		tent.Layers = append([]LayerDesign(nil), cur.Layers...)
-		tent.Layers[i].Mapping, tent.Layers[i].Result = r.Mapping, r.Eval
-		tent.tally(c.opts.Budgets, c.opts.WeightedSum > 0)
-		if !c.better(&cur, &tent) {
-			cur = tent
-			cur.Layers[i].Optimality = opt
-			continue
-		}
-		s := d.obj.score(cur.Layers[i].Result) / scale
-		opt.Optimal = r.Optimal && s <= r.Score
-		opt.Gap = 0
-		if !opt.Optimal && s > 0 {
-			opt.Gap = max(0, (s-r.Bound)/s)
+		if ld := cur.Layers[i]; ld.Result.Cycles != r.Eval.Cycles || ld.Result.EnergyPJ != r.Eval.EnergyPJ {
+			s := d.obj.score(ld.Result) / scale
+			opt.Optimal = r.Optimal && s <= r.Score
+			opt.Gap = 0
+			if !opt.Optimal && s > 0 {
+				opt.Gap = max(0, (s-r.Bound)/s)
+			}
 		}
 		cur.Layers[i].Optimality = opt
 	}

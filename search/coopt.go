@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -436,21 +437,34 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	if best.lambda > 0 {
 		lambda = best.lambda
 	}
-	// Polish the best hardware with a larger mapping search.
+	// Polish the best hardware with a larger mapping search, then spend the
+	// unused power budget; every mapping these searches find on that
+	// hardware is pooled per layer for the final combination.
+	pool := newPools(best)
 	if ctx.Err() == nil {
+		hw := best.Params
+		collect := func(d *Design) {
+			keep(d)
+			if d != nil && maps.Equal(d.Params, hw) {
+				pool.add(d)
+			}
+		}
 		c.warmFrom(best)
 		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil {
-			keep(d)
+			collect(d)
 		}
-		c.spendPower(ctx, best, keep)
+		c.spendPower(ctx, best, collect)
 	}
-	// Certify the result: the optimal mapper on every layer of its hardware.
+	// Certify the result: the optimal mapper on every layer of its hardware;
+	// the best combination of pooled mappings is returned.
 	if ctx.Err() == nil && o.CertifyEvals >= 0 {
 		evals := o.CertifyEvals
 		if evals == 0 {
 			evals = CertifyEvals
 		}
-		best = c.certify(ctx, best, evals)
+		best = c.certify(ctx, best, evals, pool)
+	} else if ctx.Err() == nil {
+		best = c.combine(best, pool)
 	}
 	st.Interrupted = ctx.Err() != nil
 	st.Evaluations = c.evals

@@ -31,8 +31,10 @@ func (s *Space) neighbourInto(c, m *mapping.Mapping, rng *rand.Rand) bool {
 		c.CopyFrom(m)
 		var ok bool
 		switch k := rng.IntN(20); {
-		case k < 10:
+		case k < 7:
 			ok = s.movePrime(c, rng)
+		case k < 10:
+			ok = s.exchange(c, rng)
 		case k < 12:
 			ok = s.moveWhole(c, rng)
 		case k < 16:
@@ -83,6 +85,49 @@ func (s *Space) moveFactor(m *mapping.Mapping, rng *rand.Rand, whole bool) bool 
 	}
 	f.SetFactor(m, d, f.Factor(m, d)/p)
 	return s.Place(m, d, p, t)
+}
+
+// exchange moves a prime factor of one dimension from a slot to another and
+// a prime factor of a second dimension the other way: the tiles between the
+// two slots change shape but hardly size, a step that single moves cannot
+// take when a buffer on the way is full.
+func (s *Space) exchange(m *mapping.Mapping, rng *rand.Rand) bool {
+	d := workload.Dim(rng.IntN(int(workload.NumDims)))
+	if s.Layer.Dims[d] == 1 {
+		return false
+	}
+	sl := s.Slots(d)
+	if len(sl) < 2 {
+		return false
+	}
+	f, t := sl[rng.IntN(len(sl))], sl[rng.IntN(len(sl))]
+	if f == t || f.Factor(m, d) == 1 {
+		return false
+	}
+	// The second dimension: one with a factor in t that may live in f.
+	var es []workload.Dim
+	for e := workload.Dim(0); e < workload.NumDims; e++ {
+		if e == d || t.Factor(m, e) == 1 {
+			continue
+		}
+		for _, u := range s.Slots(e) {
+			if u == f {
+				es = append(es, e)
+				break
+			}
+		}
+	}
+	if len(es) == 0 {
+		return false
+	}
+	e := es[rng.IntN(len(es))]
+	ps := workload.PrimeFactors(f.Factor(m, d))
+	p := ps[rng.IntN(len(ps))]
+	qs := workload.PrimeFactors(t.Factor(m, e))
+	q := qs[rng.IntN(len(qs))]
+	f.SetFactor(m, d, f.Factor(m, d)/p)
+	t.SetFactor(m, e, t.Factor(m, e)/q)
+	return s.Place(m, d, p, t) && s.Place(m, e, q, f)
 }
 
 // moveWhole moves all of one dimension's factor in one slot to another slot.
