@@ -15,7 +15,7 @@ import (
 // co-optimizer certifies the design it returns (CoOptions.CertifyEvals 0).
 // An evaluation budget, not a time cap, so that a seed gives one result on
 // every machine.
-const CertifyEvals = 3000
+const CertifyEvals = 6000
 
 // mapperOptions translates the per-layer objective into the optimal
 // mapper's, which is the same up to a positive factor: cyc*cycles +
@@ -46,6 +46,21 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		return d
 	}
 	n := len(d.Layers)
+	// The budget of evals per layer on average goes to the layers in
+	// proportion to their share of the objective (count times score),
+	// with at least a quarter of the average each.
+	per := make([]int64, n)
+	var total float64
+	for _, ld := range d.Layers {
+		total += float64(max(ld.Layer.Count, 1)) * d.obj.score(ld.Result)
+	}
+	for i, ld := range d.Layers {
+		per[i] = evals
+		if total > 0 {
+			share := float64(max(ld.Layer.Count, 1)) * d.obj.score(ld.Result) / total
+			per[i] = max(evals/4, int64(share*float64(evals)*float64(n)))
+		}
+	}
 	res := make([]*mapper.Result, n)
 	secs := make([]float64, n)
 	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
@@ -55,7 +70,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		// search from the incumbent) and no exhaustive phase runs: the
 		// bound comes from the root bounds, so the mappings do not depend
 		// on how the bounds prune, and the cost stays that of the dive.
-		o.Incumbent, o.MaxEvals, o.DiveEvals, o.DiveOnly = d.Layers[i].Mapping, evals, int(evals), true
+		o.Incumbent, o.MaxEvals, o.DiveEvals, o.DiveOnly = d.Layers[i].Mapping, per[i], int(per[i]), true
 		if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
 			res[i] = r
 		}
@@ -87,7 +102,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 					}
 				}
 				o := mapper.Options{Objective: mapper.Weighted, Lambda: lk, Incumbent: inc.Mapping,
-					MaxEvals: evals / 3, DiveEvals: int(evals / 3), DiveOnly: true}
+					MaxEvals: per[i] / 3, DiveEvals: int(per[i] / 3), DiveOnly: true}
 				if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
 					pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
 				}
