@@ -11,9 +11,10 @@ import (
 	"github.com/accelopt/accelopt/mapper"
 )
 
-// CertifyEvals is the optimal mapper's evaluation budget per layer when the
-// co-optimizer certifies the design it returns (CoOptions.CertifyEvals 0).
-// An evaluation budget, not a time cap, so that a seed gives one result on
+// CertifyEvals is the optimal mapper's evaluation budget per layer, on
+// average, when the co-optimizer certifies the design it returns
+// (CoOptions.CertifyEvals 0; see certify for how the layers share it). An
+// evaluation budget, not a time cap, so that a seed gives one result on
 // every machine.
 const CertifyEvals = 6000
 
@@ -33,7 +34,8 @@ func (o layerObjective) mapperOptions() (mapper.Options, string) {
 
 // certify runs the optimal mapper (package mapper) on every layer of d, on
 // d's hardware and under the objective its mappings were searched with,
-// warm-started from d's mapping and capped at evals evaluations per layer.
+// warm-started from d's mapping and capped at evals evaluations per layer on
+// average (shared in proportion to the layers' shares of the objective).
 // The mapper's mappings join the pools of d's hardware, and the returned
 // design is the best combination of pooled mappings (combine; never worse
 // than d under the run's objective and budgets: a layer that the mapper

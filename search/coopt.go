@@ -216,8 +216,10 @@ type CoOptions struct {
 	// start; otherwise (0) a second one runs from the runner-up start (the
 	// default hardware or the NLP proposal, whichever was not chosen).
 	Descents int
-	// CertifyEvals is the optimal mapper's evaluation budget per layer for
-	// certifying the returned design (0: CertifyEvals; negative: skip).
+	// CertifyEvals is the optimal mapper's evaluation budget per layer, on
+	// average, for certifying the returned design and searching the faster
+	// mappings of the final combination (0: CertifyEvals; negative: skip
+	// both; the polish's mappings are still combined).
 	CertifyEvals int64
 	// OnBest, when set, receives every design that becomes the run's best,
 	// with the evaluations spent so far (for convergence curves).
