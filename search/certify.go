@@ -18,6 +18,10 @@ import (
 // every machine.
 const CertifyEvals = 6000
 
+// certifyLayers bounds the certification's total budget: CertifyEvals times
+// the number of layers, or times certifyLayers for larger networks.
+const certifyLayers = 16
+
 // mapperOptions translates the per-layer objective into the optimal
 // mapper's, which is the same up to a positive factor: cyc*cycles +
 // en*energy = cyc*(cycles + (en/cyc)*energy).
@@ -35,7 +39,8 @@ func (o layerObjective) mapperOptions() (mapper.Options, string) {
 // certify runs the optimal mapper (package mapper) on every layer of d, on
 // d's hardware and under the objective its mappings were searched with,
 // warm-started from d's mapping and capped at evals evaluations per layer on
-// average (shared in proportion to the layers' shares of the objective).
+// average (for at most certifyLayers layers; shared in proportion to the
+// layers' shares of the objective).
 // The mapper's mappings join the pools of d's hardware, and the returned
 // design is the best combination of pooled mappings (combine; never worse
 // than d under the run's objective and budgets: a layer that the mapper
@@ -48,19 +53,20 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		return d
 	}
 	n := len(d.Layers)
-	// The budget of evals per layer on average goes to the layers in
-	// proportion to their share of the objective (count times score),
-	// with at least a quarter of the average each.
+	// The budget, evals per layer for up to certifyLayers layers, goes to
+	// the layers in proportion to their share of the objective (count
+	// times score), with at least a quarter of the average each.
+	budget := float64(evals) * float64(min(n, certifyLayers))
 	per := make([]int64, n)
 	var total float64
 	for _, ld := range d.Layers {
 		total += float64(max(ld.Layer.Count, 1)) * d.obj.score(ld.Result)
 	}
 	for i, ld := range d.Layers {
-		per[i] = evals
+		per[i] = int64(budget) / int64(n)
 		if total > 0 {
 			share := float64(max(ld.Layer.Count, 1)) * d.obj.score(ld.Result) / total
-			per[i] = max(evals/4, int64(share*float64(evals)*float64(n)))
+			per[i] = max(per[i]/4, int64(share*budget))
 		}
 	}
 	res := make([]*mapper.Result, n)
