@@ -213,8 +213,8 @@ type CoOptions struct {
 	// final polish: a run given a wall-time budget uses it.
 	Until time.Time
 	// Descents is the number of hardware descents: 1 runs one from the best
-	// start; otherwise (0) a second one runs from the runner-up start (the
-	// default hardware or the NLP proposal, whichever was not chosen).
+	// start (the template's default hardware or the NLP proposal); otherwise
+	// (0) a second one runs from the lean start (leanParams).
 	Descents int
 	// CertifyEvals is the optimal mapper's evaluation budget per layer, on
 	// average, for certifying the returned design and searching the faster
@@ -324,9 +324,6 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	if o.OnBest != nil {
 		o.OnBest(cur, c.evals)
 	}
-	// alt is the runner-up start, the second descent's origin.
-	var alt *Design
-	var altLambda float64
 	// Stage 1: the relaxed problem on the matrix model proposes a hardware
 	// point and mappings; it replaces the template's default start when its
 	// rounded design, after the same mapping search, is better.
@@ -352,13 +349,9 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				st.NLPPolishedValue = c.value(d)
 			}
 			if err == nil && c.better(d, cur) {
-				alt, altLambda = cur, lambda
 				cur, lambda = d, l2
 				st.NLPChosen = true
 			} else {
-				if err == nil {
-					alt, altLambda = d, l2
-				}
 				copy(c.warm, saved)
 			}
 		}
@@ -388,9 +381,6 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				keep(d)
 			}
 			if err == nil && c.better(d, cur) {
-				if alt == nil {
-					alt, altLambda = cur, lambda
-				}
 				cur, lambda = d, l2
 			} else {
 				copy(c.warm, saved)
@@ -408,17 +398,25 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	st.InitialValue = c.value(cur)
 	st.HardwarePoints = 1
 	// The hardware descent runs from the start chosen above and then from
-	// the runner-up start (the default hardware or the NLP proposal,
-	// whichever was not chosen), each with its own escapes: the two often
-	// lie in different basins. With a deadline the remaining time is
-	// shared by the descents still to run.
+	// a lean start: every free buffer depth at a quarter of the template's
+	// default, the mappings refitted from the chosen start's. Descents from
+	// large buffers stay large: a smaller buffer is judged by mappings
+	// refitted into it and briefly re-searched, while a larger one keeps
+	// every current mapping legal, so the noise of the mapping search
+	// favours growing over shrinking, and a descent from below reaches the
+	// small, cheap buffers that one from above rarely does. Each descent
+	// has its own escapes; with a deadline the remaining time is shared by
+	// the descents still to run.
 	type origin struct {
 		d      *Design
 		lambda float64
 	}
 	origins := []origin{{cur, lambda}}
-	if alt != nil && o.Descents != 1 {
-		origins = append(origins, origin{alt, altLambda})
+	if o.Descents != 1 && ctx.Err() == nil {
+		if d, l2, err := c.startAt(ctx, leanParams(params, o.Free), lambda); err == nil {
+			keep(d)
+			origins = append(origins, origin{d, l2})
+		}
 	}
 	for k, or := range origins {
 		if ctx.Err() != nil {
@@ -953,4 +951,17 @@ func (b Budgets) String() string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// leanParams is the lean start of the hardware search: the template's
+// parameters p with every free buffer depth at a quarter of its value
+// (rounded, at least 1).
+func leanParams(p map[string]float64, free []string) map[string]float64 {
+	q := copyParams(p)
+	for _, k := range free {
+		if strings.HasSuffix(k, "_depth") {
+			q[k] = math.Max(1, math.Round(q[k]/4))
+		}
+	}
+	return q
 }
