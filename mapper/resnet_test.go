@@ -31,7 +31,9 @@ func timeloopMapper() []struct {
 // on the golden Eyeriss-like design with no constraints (EDP). It only runs
 // with ACCELOPT_MAPPER_RESNET set to a per-layer time cap (e.g. 5s); it
 // reports and asserts nothing about time. ACCELOPT_MAPPER_WORKERS sets
-// Options.Workers (1: the single-goroutine search).
+// Options.Workers (1: the single-goroutine search); ACCELOPT_MAPPER_NETWORK
+// maps another zoo network's distinct layers instead (e.g. vgg16,
+// mobilenet_v2; the ratio to timeloop-mapper is then not reported).
 func TestResNet18Eyeriss(t *testing.T) {
 	capStr := os.Getenv("ACCELOPT_MAPPER_RESNET")
 	if capStr == "" {
@@ -45,7 +47,11 @@ func TestResNet18Eyeriss(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	netName := "resnet18"
+	if n := os.Getenv("ACCELOPT_MAPPER_NETWORK"); n != "" {
+		netName = n
+	}
+	net, err := workload.Zoo(netName, workload.ZooOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +68,7 @@ func TestResNet18Eyeriss(t *testing.T) {
 			continue
 		}
 		ratio := 0.0
-		if tl := timeloopMapper(); i < len(tl) {
+		if tl := timeloopMapper(); netName == "resnet18" && i < len(tl) {
 			tm := tl[i]
 			ratio = r.Score / (float64(tm.cycles) * tm.uj * 1e6)
 		}
