@@ -442,7 +442,10 @@ func (p *problem) tileSpec(keep [][workload.NumDataSpaces]bool, j, dec int, epw,
 				break
 			}
 		}
-		sp.between[ds] = p.clsProd(ds, &cms[ds], k+2, j, dec)
+		// The same bound before and after levels are decided (the class
+		// caps hold for every mapping), so that the term, memoized per
+		// spec, is computed once per keep assignment.
+		sp.between[ds] = p.clsProd(ds, &cms[ds], k+2, j, -1)
 	}
 	return sp, ko, kept >= 2
 }
