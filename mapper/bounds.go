@@ -392,14 +392,9 @@ func (p *problem) tripleFloorCompute(sp tripleSpec) float64 {
 			at |= 1 << ds
 		}
 	}
-	cases, ok := p.tileCasesFor(sp.j, at)
-	if !ok || len(cases) == 0 {
-		return 0 // no bound rather than one over part of the mapspace
-	}
 	W, I, O := workload.Weights, workload.Inputs, workload.Outputs
 	best := math.Inf(1)
-	for i := range cases {
-		c := &cases[i]
+	visit := func(c *tileCase) {
 		var cost [workload.NumDataSpaces]float64
 		for ds := range cost {
 			switch sp.kind[ds] {
@@ -418,6 +413,9 @@ func (p *problem) tripleFloorCompute(sp tripleSpec) float64 {
 		l = max(l, tripleLP(x, y, x+y, 1-1/c.aCRS, 1-1/c.aNPQ, 1-1/(c.aCRS*c.aNPQ)))
 		best = min(best, l/c.sv)
 	}
+	if !p.forTileCases(sp.j, at, visit) || math.IsInf(best, 1) {
+		return 0 // no bound rather than one over part of the mapspace
+	}
 	return float64(p.mac) * best
 }
 
@@ -434,34 +432,61 @@ type tileCase struct {
 	sv, aRS, aPQ, aCRS, aNPQ       float64
 }
 
-// tileCaseKey identifies a tileCasesFor computation: the level and the
+// tileCaseKey identifies a forTileCases enumeration: the level and the
 // data spaces kept there (bit ds).
 type tileCaseKey struct {
 	j  int
 	at uint8
 }
 
-// tileCasesFor lists, memoized, every tile shape at level j whose tiles of
-// the data spaces in at fit j's capacity, with every spatial factorization
-// of level j+1 that fits its axes. ok is false when j's capacity is
-// unbounded or above 64 words, or the enumeration exceeds 2^20 steps.
-func (p *problem) tileCasesFor(j int, at uint8) ([]tileCase, bool) {
-	key := tileCaseKey{j, at}
-	if c, ok := p.tileCases[key]; ok {
-		return c, c != nil
-	}
-	c := p.tileCasesCompute(j, at)
-	if p.tileCases == nil {
-		p.tileCases = map[tileCaseKey][]tileCase{}
-	}
-	p.tileCases[key] = c
-	return c, c != nil
+// tileCaseList is a memoized enumeration: its cases, or too many to keep
+// (then enumerated again for every use), or not finished within its
+// budget (no term).
+type tileCaseList struct {
+	cases          []tileCase
+	tooMany, unfit bool
 }
 
-func (p *problem) tileCasesCompute(j int, at uint8) []tileCase {
+// maxTileCases bounds the cases kept per enumeration (memory: about 100
+// bytes each).
+const maxTileCases = 1 << 16
+
+// forTileCases calls visit on every tile shape at level j whose tiles of
+// the data spaces in at fit j's capacity, with every spatial factorization
+// of level j+1 that fits its axes; the list is memoized when not too long.
+// It reports false, having visited only part of them, when j's capacity is
+// unbounded or above 64 words, or the enumeration exceeds 2^20 steps.
+func (p *problem) forTileCases(j int, at uint8, visit func(*tileCase)) bool {
+	key := tileCaseKey{j, at}
+	m, ok := p.tileCases[key]
+	switch {
+	case ok && m.unfit:
+		return false
+	case ok && !m.tooMany:
+		for i := range m.cases {
+			visit(&m.cases[i])
+		}
+		return true
+	case ok:
+		_, done := p.tileCasesCompute(j, at, false, visit)
+		return done
+	}
+	cases, done := p.tileCasesCompute(j, at, true, visit)
+	if p.tileCases == nil {
+		p.tileCases = map[tileCaseKey]tileCaseList{}
+	}
+	p.tileCases[key] = tileCaseList{cases: cases, tooMany: done && cases == nil, unfit: !done}
+	return done
+}
+
+// tileCasesCompute enumerates the cases of forTileCases, calling visit on
+// each and, with collect, returning them (nil when more than
+// maxTileCases); done is false when the enumeration was not possible or
+// not finished.
+func (p *problem) tileCasesCompute(j int, at uint8, collect bool, visit func(*tileCase)) (cases []tileCase, done bool) {
 	eff := p.a.Levels[j].EffectiveSize()
 	if eff <= 0 || eff > 64 || at == 0 {
-		return nil
+		return nil, false
 	}
 	W, I, O := workload.Weights, workload.Inputs, workload.Outputs
 	capacity := int64(math.Floor(eff))
@@ -483,7 +508,6 @@ func (p *problem) tileCasesCompute(j int, at uint8) []tileCase {
 		return t
 	}
 	fx, fy := p.fx[j+1], p.fy[j+1]
-	cases := []tileCase{}
 	work := 0
 	var e, sv [workload.NumDims]int
 	var shape tileCase // the shape's part, filled at each leaf
@@ -519,7 +543,14 @@ func (p *problem) tileCasesCompute(j int, at uint8) []tileCase {
 		}
 		c.aRS, c.aPQ = above(workload.R, workload.S), above(workload.P, workload.Q)
 		c.aCRS, c.aNPQ = above(workload.C, workload.R, workload.S), above(workload.N, workload.P, workload.Q)
-		cases = append(cases, c)
+		visit(&c)
+		if collect {
+			if len(cases) < maxTileCases {
+				cases = append(cases, c)
+			} else {
+				collect, cases = false, nil
+			}
+		}
 	}
 	var profiles func(d workload.Dim, prod int)
 	profiles = func(d workload.Dim, prod int) {
@@ -592,9 +623,12 @@ func (p *problem) tileCasesCompute(j int, at uint8) []tileCase {
 	}
 	shapes(0)
 	if work > 1<<20 {
-		return nil
+		return nil, false
 	}
-	return cases
+	if !collect {
+		cases = nil
+	}
+	return cases, true
 }
 
 // axesFit reports whether spatial factors s (per dimension) can be split

@@ -200,7 +200,7 @@ type problem struct {
 	maxSp        []int64                           // bound on the product of spatial factors of levels >= i (maxSpatial)
 	clsCap       [workload.NumDataSpaces][]float64 // classCaps: bounds on products of largest multicast classes over level ranges
 	triples      map[tripleSpec]float64            // tripleFloor's memo
-	tileCases    map[tileCaseKey][]tileCase        // tileCasesFor's memo
+	tileCases    map[tileCaseKey]tileCaseList      // forTileCases' memo
 	deadline     time.Time
 	diveUntil    time.Time
 	ctx          context.Context
