@@ -151,6 +151,13 @@ func (p *problem) maxSpatial() []int64 {
 // limit, obtainable by splitting each dimension's bound into factors on the
 // axes (the factors of a dimension multiply to a divisor of its bound).
 func (p *problem) maxAxisProduct(axes []int) (int64, bool) {
+	return p.maxAxisProductOf(axes, func(workload.Dim) bool { return true })
+}
+
+// maxAxisProductOf is maxAxisProduct over the dimensions use accepts only
+// (the others' factors on the axes are taken as 1, which can only lower
+// the per-axis products of those dimensions: it bounds their product).
+func (p *problem) maxAxisProductOf(axes []int, use func(workload.Dim) bool) (int64, bool) {
 	const maxStates = 1 << 16
 	type state []int
 	key := func(s state) string {
@@ -167,7 +174,7 @@ func (p *problem) maxAxisProduct(axes []int) (int64, bool) {
 	cur := map[string]state{key(start): start}
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
 		n := p.l.Dims[d]
-		if n == 1 {
+		if n == 1 || !use(d) {
 			continue
 		}
 		next := map[string]state{}
@@ -206,56 +213,290 @@ func (p *problem) maxAxisProduct(axes []int) (int64, bool) {
 	return best, true
 }
 
-// tripleKey identifies a tripleFloor computation.
-type tripleKey struct {
-	j       int
-	a, b, c float64
-	withI   bool
+// classCaps returns, per data space, an upper bound on the product of the
+// largest multicast classes of the fan-outs of levels lo..hi (index
+// lo*L+hi; 1 when lo > hi), over every mapping. A level's largest class of
+// Weights or Outputs is the product of its spatial factors of the
+// dimensions irrelevant to the data space (N, P, Q; C, R, S); of Inputs at
+// most its M factor times, per sliding coordinate, the smaller of its
+// filter and output factors, so at most its M·R·S factors and at most its
+// M·P·Q factors. Those factors, over the levels, multiply to divisors of
+// the dimensions and fit each fan-out's X and Y limits: the largest such
+// product (maxAxisProductOf) bounds the classes' product, as does the
+// product of the fan-outs.
+func (p *problem) classCaps() [workload.NumDataSpaces][]float64 {
+	var out [workload.NumDataSpaces][]float64
+	in := func(ds ...workload.Dim) func(workload.Dim) bool {
+		return func(d workload.Dim) bool { return slices.Contains(ds, d) }
+	}
+	sets := [workload.NumDataSpaces][]func(workload.Dim) bool{
+		workload.Weights: {in(workload.N, workload.P, workload.Q)},
+		workload.Inputs:  {in(workload.M, workload.R, workload.S), in(workload.M, workload.P, workload.Q)},
+		workload.Outputs: {in(workload.C, workload.R, workload.S)},
+	}
+	for ds := range out {
+		out[ds] = make([]float64, p.L*p.L)
+		for lo := 0; lo < p.L; lo++ {
+			for hi := 0; hi < p.L; hi++ {
+				v := 1.0
+				var axes []int
+				for i := lo; i <= hi; i++ {
+					v *= float64(p.fx[i] * p.fy[i])
+					for _, lim := range []int{p.fx[i], p.fy[i]} {
+						if lim > 1 {
+							axes = append(axes, lim)
+						}
+					}
+				}
+				if len(axes) > 0 {
+					for _, use := range sets[ds] {
+						if c, ok := p.maxAxisProductOf(axes, use); ok {
+							v = min(v, float64(c))
+						}
+					}
+				}
+				out[ds][lo*p.L+hi] = v
+			}
+		}
+	}
+	return out
 }
 
-// tripleFloor bounds, for a level j below the outermost that keeps Weights,
-// Inputs and Outputs and whose factors are not decided, the cost of the
-// three next keepers' Weights reads, Outputs updates and Inputs reads; a, b
-// and c are their energies per word divided by the largest classes between
-// (docs/MAPPER.md, "Weights, Inputs and Outputs together"). Every visit of
-// j's boundary is carried by a loop of one dimension and refreshes whole
-// tiles: R, S carries the Weights tile, P, Q the Outputs one, C Weights and
+// Kinds of data space in a tile-shape term at level j (tripleSpec).
+const (
+	tileNone  = iota // not counted (cost 0)
+	tileAt           // kept at j: its next keeper above j refills j's tile
+	tileBelow        // not kept at j: its next keeper above j refills what the level-j subtree touches
+)
+
+// tripleSpec identifies a tripleFloor computation: level j and, per data
+// space, its kind, the energy per word of its next keeper above j divided by
+// the largest multicast classes of the fan-outs from j+2 to that keeper
+// (wpw), and for tileBelow a bound on the product of the largest classes of
+// the fan-outs between its highest keeper below j and j (between).
+type tripleSpec struct {
+	j       int
+	kind    [workload.NumDataSpaces]uint8
+	wpw     [workload.NumDataSpaces]float64
+	between [workload.NumDataSpaces]float64
+}
+
+// tripleFloor bounds, for a level j below the outermost with a capacity of
+// at most 64 words whose factors are not decided, the cost of the data
+// spaces' next keepers above j (Weights and Inputs reads, Outputs updates)
+// per docs/MAPPER.md ("Tile shapes at a small level"). Every visit of j's
+// boundary is carried by a loop of one dimension and refreshes whole tiles:
+// R, S carries the Weights tile, P, Q the Outputs one, C Weights and
 // Inputs, M Weights and Outputs, N Inputs and Outputs, G all three (so does
 // the first visit). At most a fraction 1 - 1/(R·S) of the visits are carried
 // by R or S loops, 1 - 1/(P·Q) by P or Q loops and 1 - 1/(R·S·P·Q) by
-// either (the loops of those dimensions above j multiply to at most that).
-// A refreshed tile is read once per multicast group of level j+1's fan-out
-// (no link can serve it), and the visits number MACs / (S·V) with V <= T_W·T_O.
-// The bound is the minimum over every spatial factorization of level j+1
-// that fits its axes and every split of j's capacity into the three tiles.
-// It returns 0 when j's capacity is unbounded or above 64 words.
-func (p *problem) tripleFloor(j int, a, b, c float64, withI bool) float64 {
-	key := tripleKey{j, a, b, c, withI}
-	if v, ok := p.triples[key]; ok {
+// either (the loops of those dimensions above j multiply to at most that);
+// likewise with C·R·S and N·P·Q when only Weights and Outputs are counted
+// (C carries refresh Weights, N carries Outputs). A data space kept at j
+// costs its tile, read once per multicast group of level j+1's fan-out (no
+// link can serve it); one not kept at j costs the points the level-j
+// subtree touches, divided by the largest classes of the fan-outs between
+// its highest keeper below j and its next keeper above (lemma 2). The
+// visits number MACs / (S·V). The bound is the minimum over every tile
+// shape fitting j's capacity (the kept data spaces' tiles) and every
+// spatial factorization of level j+1 that fits its axes. It returns 0 when
+// j's capacity is unbounded or above 64 words, or no data space is kept at
+// j.
+func (p *problem) tripleFloor(sp tripleSpec) float64 {
+	if v, ok := p.triples[sp]; ok {
 		return v
 	}
-	v := p.tripleFloorCompute(j, a, b, c, withI)
+	v := p.tripleFloorCompute(sp)
 	if p.triples == nil {
-		p.triples = map[tripleKey]float64{}
+		p.triples = map[tripleSpec]float64{}
 	}
-	p.triples[key] = v
+	p.triples[sp] = v
 	return v
 }
 
-func (p *problem) tripleFloorCompute(j int, a, b, c float64, withI bool) float64 {
-	eff := p.a.Levels[j].EffectiveSize()
-	if eff <= 0 || eff > 64 {
-		return 0
+// slideCount returns the number of distinct values u*x + v*y (u < ea,
+// v < eb) and the largest number of (u, v) pairs sharing one value.
+func slideCount(ea, eb int, x, y int64) (distinct, run float64) {
+	if ea == 1 || eb == 1 {
+		return float64(ea * eb), 1
 	}
+	var buf [64]int64
+	vals := buf[:0]
+	for u := 0; u < ea; u++ {
+		for v := 0; v < eb; v++ {
+			vals = append(vals, int64(u)*x+int64(v)*y)
+		}
+	}
+	slices.Sort(vals)
+	var d, m, r int
+	for k := range vals {
+		if k == 0 || vals[k] != vals[k-1] {
+			d++
+			r = 0
+		}
+		r++
+		m = max(m, r)
+	}
+	return float64(d), float64(m)
+}
+
+// slidePoints returns the number of distinct values p*stride + r*dil for
+// p < np, r < nr: the points of one sliding Inputs coordinate a box of np
+// output and nr filter positions touches.
+func slidePoints(np, nr, stride, dil int) float64 {
+	if np == 1 || nr == 1 || stride == 0 || dil == 0 {
+		return float64(np * nr)
+	}
+	n := (np-1)*stride + (nr-1)*dil + 1
+	seen := make([]bool, n)
+	c := 0
+	for a := 0; a < np; a++ {
+		for b := 0; b < nr; b++ {
+			if v := a*stride + b*dil; !seen[v] {
+				seen[v] = true
+				c++
+			}
+		}
+	}
+	return float64(c)
+}
+
+// tripleLP is the least cost per visit when carries of the cheap classes
+// (cost x and y) take at most fractions capX and capY of the visits and
+// capJ together, and every other visit costs at least m (greedy: the
+// constraints form a polymatroid).
+func tripleLP(x, y, m, capX, capY, capJ float64) float64 {
+	taken, l := 0.0, 0.0
+	first, second := x, y
+	cap1, cap2 := capX, capY
+	if y < x {
+		first, second, cap1, cap2 = y, x, capY, capX
+	}
+	if first < m {
+		k := max(min(cap1, capJ), 0)
+		taken += k
+		l += k * first
+		if second < m {
+			k2 := max(min(cap2, capJ-taken), 0)
+			taken += k2
+			l += k2 * second
+		}
+	}
+	return l + (1-taken)*m
+}
+
+func (p *problem) tripleFloorCompute(sp tripleSpec) float64 {
+	var at uint8
+	for ds, k := range sp.kind {
+		if k == tileAt {
+			at |= 1 << ds
+		}
+	}
+	W, I, O := workload.Weights, workload.Inputs, workload.Outputs
+	best := math.Inf(1)
+	visit := func(c *tileCase) {
+		var cost [workload.NumDataSpaces]float64
+		for ds := range cost {
+			switch sp.kind[ds] {
+			case tileAt:
+				cost[ds] = sp.wpw[ds] * c.tile[ds] * c.groups[ds]
+			case tileBelow:
+				cost[ds] = sp.wpw[ds] * c.touched[ds] * c.sc[ds] / max(min(sp.between[ds], c.irr[ds]), 1)
+			}
+		}
+		x, y, z := cost[W], cost[O], cost[I]
+		// Two relaxations of the carries' classes, both valid for every
+		// z >= 0: R, S refresh Weights, P, Q Outputs, and the other
+		// classes cost at least the cheapest pair; or C, R, S refresh
+		// Weights, N, P, Q Outputs and the rest (M, G, first) both.
+		l := tripleLP(x, y, min(x+z, x+y, y+z), 1-1/c.aRS, 1-1/c.aPQ, 1-1/(c.aRS*c.aPQ))
+		l = max(l, tripleLP(x, y, x+y, 1-1/c.aCRS, 1-1/c.aNPQ, 1-1/(c.aCRS*c.aNPQ)))
+		best = min(best, l/c.sv)
+	}
+	if !p.forTileCases(sp.j, at, visit) || math.IsInf(best, 1) {
+		return 0 // no bound rather than one over part of the mapspace
+	}
+	return float64(p.mac) * best
+}
+
+// tileCase is one tile shape at a level j (the factors of levels 0..j)
+// with one spatial factorization of level j+1, as tripleFloor reads it:
+// the tiles, the points the level-j subtree touches (Inputs through
+// strides and dilation), the multicast groups of level j+1 and its spatial
+// product divided by its largest class, per data space; the product of
+// level j+1's spatial factors and the shape's factors (sv); the factors
+// left above j of R·S, P·Q, C·R·S and N·P·Q; and per data space the
+// product of the shape's extents that bounds the classes inside j (irr).
+type tileCase struct {
+	tile, touched, groups, sc, irr [workload.NumDataSpaces]float64
+	sv, aRS, aPQ, aCRS, aNPQ       float64
+}
+
+// tileCaseKey identifies a forTileCases enumeration: the level and the
+// data spaces kept there (bit ds).
+type tileCaseKey struct {
+	j  int
+	at uint8
+}
+
+// tileCaseList is a memoized enumeration: its cases, or too many to keep
+// (then enumerated again for every use), or not finished within its
+// budget (no term).
+type tileCaseList struct {
+	cases          []tileCase
+	tooMany, unfit bool
+}
+
+// maxTileCases bounds the cases kept per enumeration (memory: about 100
+// bytes each).
+const maxTileCases = 1 << 16
+
+// forTileCases calls visit on every tile shape at level j whose tiles of
+// the data spaces in at fit j's capacity, with every spatial factorization
+// of level j+1 that fits its axes; the list is memoized when not too long.
+// It reports false, having visited only part of them, when j's capacity is
+// unbounded or above 64 words, or the enumeration exceeds 2^20 steps.
+func (p *problem) forTileCases(j int, at uint8, visit func(*tileCase)) bool {
+	key := tileCaseKey{j, at}
+	m, ok := p.tileCases[key]
+	switch {
+	case ok && m.unfit:
+		return false
+	case ok && !m.tooMany:
+		for i := range m.cases {
+			visit(&m.cases[i])
+		}
+		return true
+	case ok:
+		_, done := p.tileCasesCompute(j, at, false, visit)
+		return done
+	}
+	cases, done := p.tileCasesCompute(j, at, true, visit)
+	if p.tileCases == nil {
+		p.tileCases = map[tileCaseKey]tileCaseList{}
+	}
+	p.tileCases[key] = tileCaseList{cases: cases, tooMany: done && cases == nil, unfit: !done}
+	return done
+}
+
+// tileCasesCompute enumerates the cases of forTileCases, calling visit on
+// each and, with collect, returning them (nil when more than
+// maxTileCases); done is false when the enumeration was not possible or
+// not finished.
+func (p *problem) tileCasesCompute(j int, at uint8, collect bool, visit func(*tileCase)) (cases []tileCase, done bool) {
+	eff := p.a.Levels[j].EffectiveSize()
+	if eff <= 0 || eff > 64 || at == 0 {
+		return nil, false
+	}
+	W, I, O := workload.Weights, workload.Inputs, workload.Outputs
 	capacity := int64(math.Floor(eff))
 	dims := p.l.Dims
 	coef := deltas.Coefs{WStride: int64(p.l.Wstride), HStride: int64(p.l.Hstride), WDil: int64(p.l.Wdilation), HDil: int64(p.l.Hdilation)}
-	tiles := func(e *[workload.NumDims]int) (tw, ti, to int64) {
+	tiles := func(e *[workload.NumDims]int) (t [workload.NumDataSpaces]int64) {
 		var hi [workload.NumDims]int64
 		for d := range hi {
 			hi[d] = int64(e[d]) - 1
 		}
-		var t [3]int64
 		for ds := range t {
 			pt := deltas.Project(ds, &hi, coef)
 			v := int64(1)
@@ -264,46 +505,33 @@ func (p *problem) tripleFloorCompute(j int, a, b, c float64, withI bool) float64
 			}
 			t[ds] = v
 		}
-		return t[0], t[1], t[2]
-	}
-	// distinct counts u*x + v*y (u < ea, v < eb) on one sliding coordinate.
-	distinct := func(ea, eb int, x, y int64) float64 {
-		if ea == 1 || eb == 1 {
-			return float64(ea * eb)
-		}
-		var buf [64]int64
-		vals := buf[:0]
-		for u := 0; u < ea; u++ {
-			for v := 0; v < eb; v++ {
-				vals = append(vals, int64(u)*x+int64(v)*y)
-			}
-		}
-		slices.Sort(vals)
-		return float64(len(slices.Compact(vals)))
+		return t
 	}
 	fx, fy := p.fx[j+1], p.fy[j+1]
-	best := math.Inf(1)
 	work := 0
 	var e, sv [workload.NumDims]int
-	// For a tile shape e (the factors of levels 0..j) and a spatial
-	// factorization sv of level j+1, the least cost per MAC.
+	var shape tileCase // the shape's part, filled at each leaf
 	score := func() {
 		work++
 		if !axesFit(sv[:], fx, fy) {
 			return
 		}
-		tw, ti, to := tiles(&e)
 		f := func(d workload.Dim) float64 { return float64(sv[d]) }
 		S, V := 1.0, 1.0
 		for d := range sv {
 			S *= float64(sv[d])
 			V *= float64(e[d])
 		}
+		c := shape
 		gW := f(workload.C) * f(workload.M) * f(workload.R) * f(workload.S) * f(workload.G)
 		gO := f(workload.M) * f(workload.N) * f(workload.P) * f(workload.Q) * f(workload.G)
-		gI := f(workload.N) * f(workload.G) * f(workload.C) *
-			distinct(sv[workload.R], sv[workload.P], int64(e[workload.R]*p.l.Wdilation), int64(e[workload.P]*p.l.Wstride)) *
-			distinct(sv[workload.S], sv[workload.Q], int64(e[workload.S]*p.l.Hdilation), int64(e[workload.Q]*p.l.Hstride))
+		dW, rW := slideCount(sv[workload.R], sv[workload.P], int64(e[workload.R]*p.l.Wdilation), int64(e[workload.P]*p.l.Wstride))
+		dH, rH := slideCount(sv[workload.S], sv[workload.Q], int64(e[workload.S]*p.l.Hdilation), int64(e[workload.Q]*p.l.Hstride))
+		c.groups[W], c.groups[O] = gW, gO
+		c.groups[I] = f(workload.N) * f(workload.G) * f(workload.C) * dW * dH
+		// S / (largest class of level j+1) per data space.
+		c.sc[W], c.sc[O], c.sc[I] = gW, gO, S/(f(workload.M)*rW*rH)
+		c.sv = S * V
 		// above(ds...): the product of those dimensions' factors left
 		// above level j+1's fan-out.
 		above := func(ds ...workload.Dim) float64 {
@@ -313,35 +541,16 @@ func (p *problem) tripleFloorCompute(j int, a, b, c float64, withI bool) float64
 			}
 			return v
 		}
-		x, y, z := a*float64(tw)*gW, b*float64(to)*gO, c*float64(ti)*gI
-		// Carries refreshing Weights only (R, S; with no Inputs term also
-		// C) and Outputs only (P, Q; also N): at most 1 - 1/(their
-		// factors above) of the visits each, and of both together.
-		aW, aO := above(workload.R, workload.S), above(workload.P, workload.Q)
-		m := min(x+z, x+y, y+z)
-		if !withI {
-			aW, aO = above(workload.C, workload.R, workload.S), above(workload.N, workload.P, workload.Q)
-			m = x + y
-		}
-		capRS, capPQ, capJ := 1-1/aW, 1-1/aO, 1-1/(aW*aO)
-		taken, l := 0.0, 0.0
-		first, second := x, y
-		cap1, cap2 := capRS, capPQ
-		if y < x {
-			first, second, cap1, cap2 = y, x, capPQ, capRS
-		}
-		if first < m {
-			k := max(min(cap1, capJ), 0)
-			taken += k
-			l += k * first
-			if second < m {
-				k2 := max(min(cap2, capJ-taken), 0)
-				taken += k2
-				l += k2 * second
+		c.aRS, c.aPQ = above(workload.R, workload.S), above(workload.P, workload.Q)
+		c.aCRS, c.aNPQ = above(workload.C, workload.R, workload.S), above(workload.N, workload.P, workload.Q)
+		visit(&c)
+		if collect {
+			if len(cases) < maxTileCases {
+				cases = append(cases, c)
+			} else {
+				collect, cases = false, nil
 			}
 		}
-		l += (1 - taken) * m
-		best = min(best, l/(S*V))
 	}
 	var profiles func(d workload.Dim, prod int)
 	profiles = func(d workload.Dim, prod int) {
@@ -362,13 +571,32 @@ func (p *problem) tripleFloorCompute(j int, a, b, c float64, withI bool) float64
 		}
 		sv[d] = 1
 	}
+	leaf := func() {
+		t := tiles(&e)
+		ed := func(d workload.Dim) float64 { return float64(e[d]) }
+		for ds := range t {
+			shape.tile[ds] = float64(t[ds])
+		}
+		shape.touched[W], shape.touched[O] = shape.tile[W], shape.tile[O]
+		shape.touched[I] = ed(workload.N) * ed(workload.G) * ed(workload.C) *
+			slidePoints(e[workload.P], e[workload.R], p.l.Wstride, p.l.Wdilation) *
+			slidePoints(e[workload.Q], e[workload.S], p.l.Hstride, p.l.Hdilation)
+		// The largest classes of the fan-outs inside j multiply to at
+		// most the tile's extents along the dimensions irrelevant to the
+		// data space (Inputs: M, and per sliding coordinate the smaller
+		// of its two extents).
+		shape.irr[W] = ed(workload.N) * ed(workload.P) * ed(workload.Q)
+		shape.irr[O] = ed(workload.C) * ed(workload.R) * ed(workload.S)
+		shape.irr[I] = ed(workload.M) * float64(min(e[workload.R], e[workload.P])*min(e[workload.S], e[workload.Q]))
+		profiles(0, 1)
+	}
 	var shapes func(d workload.Dim)
 	shapes = func(d workload.Dim) {
 		if work > 1<<20 {
 			return
 		}
 		if d == workload.NumDims {
-			profiles(0, 1)
+			leaf()
 			return
 		}
 		for f := 1; f <= dims[d]; f++ {
@@ -376,11 +604,14 @@ func (p *problem) tripleFloorCompute(j int, a, b, c float64, withI bool) float64
 				continue
 			}
 			e[d] = f
-			tw, ti, to := tiles(&e)
-			if !withI {
-				ti = 0 // Inputs are not kept at j
+			t := tiles(&e)
+			var need int64
+			for ds := range t {
+				if at&(1<<ds) != 0 {
+					need += t[ds]
+				}
 			}
-			if tw+ti+to > capacity {
+			if need > capacity {
 				break // tiles only grow with f among its divisors
 			}
 			shapes(d + 1)
@@ -391,10 +622,13 @@ func (p *problem) tripleFloorCompute(j int, a, b, c float64, withI bool) float64
 		e[d], sv[d] = 1, 1
 	}
 	shapes(0)
-	if math.IsInf(best, 1) || work > 1<<20 {
-		return 0 // no bound rather than one over part of the mapspace
+	if work > 1<<20 {
+		return nil, false
 	}
-	return float64(p.mac) * best
+	if !collect {
+		cases = nil
+	}
+	return cases, true
 }
 
 // axesFit reports whether spatial factors s (per dimension) can be split

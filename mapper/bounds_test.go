@@ -64,16 +64,12 @@ func randomMapping(a *arch.Arch, l workload.Layer, rng *rand.Rand, keepBias floa
 	return m
 }
 
-// TestBoundsRandom checks every bound the search uses (root, and the
-// partial bound after each level) on random legal mappings of mid-sized
-// layers on the golden architectures and the brute-force ones: mapspaces
-// too large to enumerate, where fan-outs of 12 and 14, link transfers,
-// multicast classes and long bypass chains occur.
-func TestBoundsRandom(t *testing.T) {
-	n := 6000
-	if testing.Short() {
-		n = 1500
-	}
+// randomBoundCases are the architectures and layers of the random bound
+// tests: the golden Eyeriss, simple_ws and simple_os designs, two
+// brute-force architectures and the simba template with 4 lanes; mid-sized
+// layers with 3x3 and 5x5 windows, stride 2, dilation 2 and N = 4.
+func randomBoundCases(t *testing.T) ([]*arch.Arch, []workload.Layer) {
+	t.Helper()
 	var archs []*arch.Arch
 	for _, name := range []string{"eyeriss_int16_14x12__rn18_conv1__mapper", "simple_ws__vgg16_conv1_1__mapper",
 		"simple_os__odd_c7_m13_p5_r3__mapper"} {
@@ -97,6 +93,20 @@ func TestBoundsRandom(t *testing.T) {
 	batch := workload.NewConv("n4c6m10p5", 6, 10, 1, 1, 5, 5)
 	batch.Dims[workload.N] = 4
 	layers = append(layers, strided, dil, batch)
+	return archs, layers
+}
+
+// TestBoundsRandom checks every bound the search uses (root, and the
+// partial bound after each level) on random legal mappings of mid-sized
+// layers on the golden architectures and the brute-force ones: mapspaces
+// too large to enumerate, where fan-outs of 12 and 14, link transfers,
+// multicast classes and long bypass chains occur.
+func TestBoundsRandom(t *testing.T) {
+	n := 6000
+	if testing.Short() {
+		n = 1500
+	}
+	archs, layers := randomBoundCases(t)
 	rng := rand.New(rand.NewPCG(2026, 17))
 	checked, bad := 0, 0
 	for _, a := range archs {
@@ -237,4 +247,133 @@ func TestMergeEquivalence(t *testing.T) {
 		}
 	}
 	t.Logf("%d merges checked", checked)
+}
+
+// TestTileTermsRandom checks the parts of the energy bound that classCaps
+// and the tile-shape term (tripleFloor, with data spaces kept below the
+// level) add, each on its own, on random legal mappings: the product of
+// the largest multicast classes over every range of levels never exceeds
+// classCaps' bound, and each tile-shape term never exceeds the energy of
+// the counters it stands for (the next keepers' Weights and Inputs reads
+// and Outputs updates, counts times energy per word, before rounding
+// allowances).
+func TestTileTermsRandom(t *testing.T) {
+	n := 6000
+	if testing.Short() {
+		n = 1500
+	}
+	archs, layers := randomBoundCases(t)
+	rng := rand.New(rand.NewPCG(17, 2026))
+	checked, terms, below, bad := 0, 0, 0, 0
+	fail := func(format string, args ...any) {
+		if bad < 5 {
+			t.Errorf(format, args...)
+		}
+		bad++
+	}
+	for _, a := range archs {
+		for _, l := range layers {
+			p, err := newProblem(a, l, Options{Objective: Energy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev eval.Evaluator
+			found := 0
+			for try := 0; try < 200*n/len(archs)/len(layers) && found < n/len(archs)/len(layers); try++ {
+				m := randomMapping(a, l, rng, []float64{0.3, 0.5, 0.7}[try%3])
+				if m.Validate(a, l) != nil || !eval.Fits(a, l, m) {
+					continue
+				}
+				r, err := ev.Layer(a, l, m)
+				if err != nil {
+					continue
+				}
+				found++
+				p.m = m
+				keep := make([][workload.NumDataSpaces]bool, p.L)
+				for i := range m.Levels {
+					keep[i] = m.Levels[i].Keep
+				}
+				// classCaps against the mapping's classes.
+				for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+					for lo := 0; lo < p.L; lo++ {
+						prod := 1.0
+						for hi := lo; hi < p.L; hi++ {
+							_, _, c := p.classStats(hi, ds)
+							prod *= float64(c)
+							if cap := p.clsCap[ds][lo*p.L+hi]; prod > cap {
+								fail("%s/%s: %s classes of levels %d..%d multiply to %g > classCaps %g: %s",
+									a.Name, l.Name, ds, lo, hi, prod, cap, m.Describe(a))
+							}
+						}
+					}
+				}
+				// Each tile-shape term against its counters, with the
+				// root's view (nothing decided).
+				var epw, cms [workload.NumDataSpaces][maxLevels]float64
+				for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+					for i, lv := range a.Levels {
+						cms[ds][i] = float64(p.fx[i] * p.fy[i])
+						en := lv.ReadEnergy
+						if ds == workload.Outputs {
+							en = lv.UpdateEnergy
+						}
+						epw[ds][i] = en / float64(max(lv.BlockSize, 1))
+					}
+				}
+				counter := func(ds workload.DataSpace, k int) float64 {
+					st := r.Levels[k].DataSpaces[ds.String()]
+					if st == nil {
+						return 0
+					}
+					c := st.Reads
+					if ds == workload.Outputs {
+						c = st.Updates
+					}
+					return float64(c) * float64(st.UtilizedInstances) * epw[ds][k]
+				}
+				for j := 0; j < p.L-1; j++ {
+					if eff := a.Levels[j].EffectiveSize(); eff <= 0 || eff > 64 {
+						continue
+					}
+					sp, ko, ok := p.tileSpec(keep, j, -1, &epw, &cms)
+					if !ok {
+						continue
+					}
+					variants := []tripleSpec{sp}
+					if sp.kind[workload.Inputs] == tileBelow {
+						sp0 := sp
+						sp0.kind[workload.Inputs], sp0.wpw[workload.Inputs] = tileNone, 0
+						variants = append(variants, sp0)
+					}
+					for _, v := range variants {
+						actual, round := 0.0, 0.0
+						for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+							if v.kind[ds] != tileNone {
+								actual += counter(ds, ko[ds])
+								round += 0.5 * float64(p.capAbove[j+1]) * epw[ds][ko[ds]]
+							}
+						}
+						lb := p.tripleFloor(v)
+						if lb > 0 {
+							terms++
+							if v.kind != sp.kind || sp.kind[workload.Inputs] == tileBelow ||
+								sp.kind[workload.Weights] == tileBelow || sp.kind[workload.Outputs] == tileBelow {
+								below++
+							}
+						}
+						if lb-round > actual*(1+1e-9) {
+							fail("%s/%s: tile-shape term at %s (kinds %v) %g > counters %g: %s",
+								a.Name, l.Name, a.Levels[j].Name, v.kind, lb-round, actual, m.Describe(a))
+						}
+					}
+				}
+			}
+			checked += found
+		}
+	}
+	t.Logf("%d random legal mappings, %d tile-shape terms (%d with a data space kept below the level) checked", checked, terms, below)
+	if below < 100 {
+		t.Errorf("only %d tile-shape terms with a data space kept below the level: the test does not exercise them", below)
+	}
 }

@@ -78,11 +78,7 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 			}
 			v := foot
 			if prev < 0 && spatialOne(0) {
-				div := 1.0
-				for i := 1; i <= j; i++ {
-					div *= cm[i]
-				}
-				v = max(v, float64(p.mac)/div)
+				v = max(v, float64(p.mac)/p.clsProd(ds, cm, 1, j, dec))
 			}
 			v = max(v-0.5*float64(p.capAbove[j+1]), 0)
 			epw[ds][j] = en / float64(max(lv.BlockSize, 1))
@@ -93,11 +89,7 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 				// (per instance, rounded); the partitions of j's
 				// instances add up to at most the footprint times the
 				// largest classes above j.
-				part := float64(p.foot[ds])
-				for i := j + 1; i < p.L; i++ {
-					part *= cm[i]
-				}
-				part += float64(p.capAbove[j+1])
+				part := float64(p.foot[ds])*p.clsProd(ds, cm, j+1, p.L-1, dec) + float64(p.capAbove[j+1])
 				ft.rEpw[j] = lv.ReadEnergy / float64(max(lv.BlockSize, 1))
 				ft.rPart[j] = part
 				ft.rAdded[j] = max(v-part, 0) * ft.rEpw[j]
@@ -193,6 +185,13 @@ func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added,
 			}
 		}
 	}
+	// The undecided classes also multiply to at most classCaps' bound.
+	if a := max(1, dec+1); a <= kw {
+		fW = min(fW, p.clsCap[W][a*p.L+kw])
+	}
+	if a := max(1, dec+1); a <= ko {
+		fO = min(fO, p.clsCap[O][a*p.L+ko])
+	}
 	eW := epw[W][kw] * float64(p.mac) / dW
 	eO := epw[O][ko] * float64(p.mac) / dO
 	h := func(x float64) float64 { return eW/x + eO/min(fO, fM/x) }
@@ -228,11 +227,7 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 	next := func(ds workload.DataSpace, j int) (int, float64) {
 		for k := j + 1; k < p.L; k++ {
 			if keep[k][ds] {
-				c := 1.0
-				for i := j + 2; i <= k; i++ {
-					c *= cms[ds][i]
-				}
-				return k, epw[ds][k] / c
+				return k, epw[ds][k] / p.clsProd(ds, &cms[ds], j+2, k, dec)
 			}
 		}
 		return -1, 0
@@ -338,57 +333,52 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 			}
 		}
 	}
-	// Weights, Inputs and Outputs kept at one level j whose tiles are not
-	// decided yet: the triple term (tripleFloor).
+	// A level j with a small capacity keeping some data spaces, whose
+	// tiles are not decided yet: the tile-shape term (tripleFloor), with
+	// the data spaces j does not keep counted through their highest keeper
+	// below j (tileBelow), and for Weights and Outputs kept at j also
+	// without Inputs (the term then leaves the Inputs counter free).
 	for j := dec + 1; j < p.L-1; j++ {
-		if !keep[j][W] || !keep[j][O] {
+		if eff := p.a.Levels[j].EffectiveSize(); eff <= 0 || eff > 64 {
 			continue
 		}
-		if !keep[j][workload.Inputs] {
-			// Weights and Outputs only: the same over tile shapes.
-			kw, a := next(W, j)
-			ko, b := next(O, j)
-			if kw < 0 || ko < 0 {
-				continue
+		sp, ko, ok := p.tileSpec(keep, j, dec, &ft.epw, &ft.cms)
+		if !ok {
+			continue
+		}
+		kw, ki, kO := ko[W], ko[workload.Inputs], ko[O]
+		try := func(sp tripleSpec, withI bool) {
+			round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][kO])
+			base := added[W][kw] + added[O][kO]
+			if withI {
+				round += 0.5 * float64(p.capAbove[j+1]) * epw[workload.Inputs][ki]
+				base += added[workload.Inputs][ki]
 			}
-			round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko])
-			base := added[W][kw] + added[O][ko]
 			gain := 0.0
-			if v := p.tripleFloor(j, a, b, 0, false); v > 0 {
+			if v := p.tripleFloor(sp); v > 0 {
 				gain = v - round - base
 			}
-			if epw[O][ko] > 0 {
-				b2 := b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
-				if v := p.tripleFloor(j, a, b2, 0, false); v > 0 {
-					gain = max(gain, v-round-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+			// With the Outputs keeper's reads (see the pair term).
+			if epw[O][kO] > 0 {
+				sp2 := sp
+				sp2.wpw[O] = sp.wpw[O] * (epw[O][kO] + ft.rEpw[kO]) / epw[O][kO]
+				if v := p.tripleFloor(sp2); v > 0 {
+					gain = max(gain, v-round-ft.rEpw[kO]*ft.rPart[kO]-base-ft.rAdded[kO])
 				}
 			}
 			if gain > 0 {
-				pairs = append(pairs, pair{kw, ko, -1, gain})
-			}
-			continue
-		}
-		kw, a := next(W, j)
-		ko, b := next(O, j)
-		ki, c := next(workload.Inputs, j)
-		if kw < 0 || ko < 0 || ki < 0 {
-			continue
-		}
-		round := 0.5 * float64(p.capAbove[j+1]) * (epw[W][kw] + epw[O][ko] + epw[workload.Inputs][ki])
-		base := added[W][kw] + added[O][ko] + added[workload.Inputs][ki]
-		gain := 0.0
-		if v := p.tripleFloor(j, a, b, c, true); v > 0 {
-			gain = v - round - base
-		}
-		// With the Outputs keeper's reads (see the pair term).
-		if epw[O][ko] > 0 {
-			b2 := b * (epw[O][ko] + ft.rEpw[ko]) / epw[O][ko]
-			if v := p.tripleFloor(j, a, b2, c, true); v > 0 {
-				gain = max(gain, v-round-ft.rEpw[ko]*ft.rPart[ko]-base-ft.rAdded[ko])
+				c := ki
+				if !withI {
+					c = -1 // the Inputs counter stays free
+				}
+				pairs = append(pairs, pair{kw, kO, c, gain})
 			}
 		}
-		if gain > 0 {
-			pairs = append(pairs, pair{kw, ko, ki, gain})
+		try(sp, true)
+		if sp.kind[W] == tileAt && sp.kind[O] == tileAt && sp.kind[workload.Inputs] != tileAt {
+			sp0 := sp
+			sp0.kind[workload.Inputs], sp0.wpw[workload.Inputs], sp0.between[workload.Inputs] = tileNone, 0, 0
+			try(sp0, false)
 		}
 	}
 	// Greedy: largest gain first, each counter once.
@@ -413,6 +403,65 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 		total += pr.gain
 	}
 	return total
+}
+
+// tileSpec builds the tile-shape term's description at level j (levels
+// 0..dec decided, j > dec): per data space, kept at j or not (then
+// counted through its highest keeper below j), its next keeper above j
+// (ko) and that keeper's energy per word divided by the classes between
+// (epw and cms as energyFloor computes them). ok is false when a data
+// space has no keeper above j or fewer than two are kept at j (the tiles
+// would leave some dimensions unbounded: a long enumeration, a weak term).
+func (p *problem) tileSpec(keep [][workload.NumDataSpaces]bool, j, dec int, epw, cms *[workload.NumDataSpaces][maxLevels]float64) (sp tripleSpec, ko [workload.NumDataSpaces]int, ok bool) {
+	sp.j = j
+	kept := 0
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		ko[ds] = -1
+		for k := j + 1; k < p.L; k++ {
+			if keep[k][ds] {
+				ko[ds] = k
+				sp.wpw[ds] = epw[ds][k] / p.clsProd(ds, &cms[ds], j+2, k, dec)
+				break
+			}
+		}
+		if ko[ds] < 0 {
+			return sp, ko, false
+		}
+		if keep[j][ds] {
+			sp.kind[ds] = tileAt
+			kept++
+			continue
+		}
+		sp.kind[ds] = tileBelow
+		// The fan-outs between the highest keeper below j (or the MACs)
+		// and j: levels k+2..j.
+		k := -1
+		for i := j - 1; i >= 0; i-- {
+			if keep[i][ds] {
+				k = i
+				break
+			}
+		}
+		// The same bound before and after levels are decided (the class
+		// caps hold for every mapping), so that the term, memoized per
+		// spec, is computed once per keep assignment.
+		sp.between[ds] = p.clsProd(ds, &cms[ds], k+2, j, -1)
+	}
+	return sp, ko, kept >= 2
+}
+
+// clsProd bounds the product of the largest multicast classes of ds at the
+// fan-outs of levels lo..hi: cm[i] for the decided levels (i <= dec, exact)
+// times classCaps' bound over the undecided ones (1 for an empty range).
+func (p *problem) clsProd(ds workload.DataSpace, cm *[maxLevels]float64, lo, hi, dec int) float64 {
+	v := 1.0
+	for i := lo; i <= hi && i <= dec; i++ {
+		v *= cm[i]
+	}
+	if a := max(lo, dec+1); a <= hi {
+		v *= p.clsCap[ds][a*p.L+hi]
+	}
+	return v
 }
 
 // maxLevels bounds the number of storage levels the energy bound handles

@@ -42,7 +42,7 @@ func (p *problem) startHelpers(ctx context.Context, n int) []*helper {
 		*q = *p
 		q.ev = eval.Evaluator{}
 		q.ctx = ctx
-		q.triples = nil
+		q.triples, q.tileCases = nil, nil
 		q.m, q.keep = nil, nil
 		q.stopped, q.evalTick = false, 0
 		q.res = &Result{Pruned: map[string]int64{}}

@@ -196,9 +196,11 @@ type problem struct {
 	boundsOK     bool    // energies non-negative: energy bounds valid
 	eMAC         float64 // MACs × MAC energy
 	foot         [workload.NumDataSpaces]int64
-	capAbove     []int64               // product of fan-outs of levels >= i
-	maxSp        []int64               // bound on the product of spatial factors of levels >= i (maxSpatial)
-	triples      map[tripleKey]float64 // tripleFloor's memo
+	capAbove     []int64                           // product of fan-outs of levels >= i
+	maxSp        []int64                           // bound on the product of spatial factors of levels >= i (maxSpatial)
+	clsCap       [workload.NumDataSpaces][]float64 // classCaps: bounds on products of largest multicast classes over level ranges
+	triples      map[tripleSpec]float64            // tripleFloor's memo
+	tileCases    map[tileCaseKey]tileCaseList      // forTileCases' memo
 	deadline     time.Time
 	diveUntil    time.Time
 	ctx          context.Context
@@ -308,6 +310,7 @@ func newProblem(a *arch.Arch, l workload.Layer, o Options) (*problem, error) {
 		}
 	}
 	p.maxSp = p.maxSpatial()
+	p.clsCap = p.classCaps()
 	p.boundsOK = a.MAC.Energy >= 0
 	for _, lv := range a.Levels {
 		if lv.ReadEnergy < 0 || lv.WriteEnergy < 0 || lv.UpdateEnergy < 0 {

@@ -2,8 +2,10 @@ package mapper
 
 import (
 	"context"
+	"math"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +33,9 @@ func timeloopMapper() []struct {
 // on the golden Eyeriss-like design with no constraints (EDP). It only runs
 // with ACCELOPT_MAPPER_RESNET set to a per-layer time cap (e.g. 5s); it
 // reports and asserts nothing about time. ACCELOPT_MAPPER_WORKERS sets
-// Options.Workers (1: the single-goroutine search).
+// Options.Workers (1: the single-goroutine search); ACCELOPT_MAPPER_NETWORK
+// maps another zoo network's distinct layers instead (e.g. vgg16,
+// mobilenet_v2; the ratio to timeloop-mapper is then not reported).
 func TestResNet18Eyeriss(t *testing.T) {
 	capStr := os.Getenv("ACCELOPT_MAPPER_RESNET")
 	if capStr == "" {
@@ -45,7 +49,11 @@ func TestResNet18Eyeriss(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	netName := "resnet18"
+	if n := os.Getenv("ACCELOPT_MAPPER_NETWORK"); n != "" {
+		netName = n
+	}
+	net, err := workload.Zoo(netName, workload.ZooOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +70,7 @@ func TestResNet18Eyeriss(t *testing.T) {
 			continue
 		}
 		ratio := 0.0
-		if tl := timeloopMapper(); i < len(tl) {
+		if tl := timeloopMapper(); netName == "resnet18" && i < len(tl) {
 			tm := tl[i]
 			ratio = r.Score / (float64(tm.cycles) * tm.uj * 1e6)
 		}
@@ -101,4 +109,61 @@ func BenchmarkOptimalMapper(b *testing.B) {
 	}
 	b.ReportMetric(float64(proven)/float64(b.N), "proven/op")
 	b.ReportMetric(gap/float64(n), "mean-gap")
+}
+
+// TestResNet18RootBounds reports, for ResNet-18's 12 distinct layers on the
+// golden Eyeriss-like design with no constraints (EDP), the smallest root
+// bound over the keep assignments (the bound a capped search reports when
+// it finishes no assignment), the assignment holding it (levels innermost
+// first, W/I/O kept) and the time to compute every root bound. The bounds
+// depend only on the layer and the design. It only runs with
+// ACCELOPT_MAPPER_ROOTS set.
+func TestResNet18RootBounds(t *testing.T) {
+	if os.Getenv("ACCELOPT_MAPPER_ROOTS") == "" {
+		t.Skip("set ACCELOPT_MAPPER_ROOTS to run")
+	}
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		t.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range net.Layers {
+		p, err := newProblem(c.Arch, l, Options{Objective: EDP})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		nfree := 3 * (p.L - 1)
+		best := score{a: math.Inf(1)}
+		var at [][workload.NumDataSpaces]bool
+		for mask := 0; mask < 1<<nfree; mask++ {
+			k := make([][workload.NumDataSpaces]bool, p.L)
+			for i := range k {
+				for ds := range k[i] {
+					k[i][ds] = i == p.L-1 || mask&(1<<(3*i+ds)) == 0
+				}
+			}
+			if !p.keepFits(k) {
+				continue
+			}
+			if r := p.rootBound(k); r.less(best) {
+				best, at = r, k
+			}
+		}
+		var b strings.Builder
+		for i := 0; i < p.L-1; i++ {
+			for ds := range at[i] {
+				if at[i][ds] {
+					b.WriteByte("WIO"[ds])
+				} else {
+					b.WriteByte('-')
+				}
+			}
+			b.WriteByte(' ')
+		}
+		t.Logf("%-22s smallest root bound %.4g (%s) %.2fs", l.Name, best.a, b.String(), time.Since(t0).Seconds())
+	}
 }
