@@ -22,12 +22,20 @@ func (p *problem) tilesAt(i int) [workload.NumDataSpaces]int64 {
 		}
 		hi[d] = e - 1
 	}
-	c := deltas.Coefs{WStride: int64(p.l.Wstride), HStride: int64(p.l.Hstride), WDil: int64(p.l.Wdilation), HDil: int64(p.l.Hdilation)}
-	var out [workload.NumDataSpaces]int64
+	return tileWords(&hi, p.coefs())
+}
+
+// coefs are the layer's strides and dilations as deltas.Project takes them.
+func (p *problem) coefs() deltas.Coefs {
+	return deltas.Coefs{WStride: int64(p.l.Wstride), HStride: int64(p.l.Hstride), WDil: int64(p.l.Wdilation), HDil: int64(p.l.Hdilation)}
+}
+
+// tileWords is each data space's tile size (words) for the loop extents
+// hi+1 per dimension: the product of its projected extents.
+func tileWords(hi *[workload.NumDims]int64, c deltas.Coefs) (out [workload.NumDataSpaces]int64) {
 	for ds := range out {
-		pt := deltas.Project(ds, &hi, c)
 		v := int64(1)
-		for _, x := range pt {
+		for _, x := range deltas.Project(ds, hi, c) {
 			v *= x + 1
 		}
 		out[ds] = v
@@ -491,21 +499,13 @@ func (p *problem) tileCasesCompute(j int, at uint8, collect bool, visit func(*ti
 	W, I, O := workload.Weights, workload.Inputs, workload.Outputs
 	capacity := int64(math.Floor(eff))
 	dims := p.l.Dims
-	coef := deltas.Coefs{WStride: int64(p.l.Wstride), HStride: int64(p.l.Hstride), WDil: int64(p.l.Wdilation), HDil: int64(p.l.Hdilation)}
-	tiles := func(e *[workload.NumDims]int) (t [workload.NumDataSpaces]int64) {
+	coef := p.coefs()
+	tiles := func(e *[workload.NumDims]int) [workload.NumDataSpaces]int64 {
 		var hi [workload.NumDims]int64
 		for d := range hi {
 			hi[d] = int64(e[d]) - 1
 		}
-		for ds := range t {
-			pt := deltas.Project(ds, &hi, coef)
-			v := int64(1)
-			for _, x := range pt {
-				v *= x + 1
-			}
-			t[ds] = v
-		}
-		return t
+		return tileWords(&hi, coef)
 	}
 	fx, fy := p.fx[j+1], p.fy[j+1]
 	work := 0
