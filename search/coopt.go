@@ -866,7 +866,16 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	errs := make([]error, n)
 	base := c.calls
 	c.calls += uint64(n)
-	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
+	// One batched scorer per goroutine, shared by the layers it searches
+	// (they share the architecture): a scorer's scratch space is sizeable.
+	workers := runtime.GOMAXPROCS(0)
+	scorers := make(chan *BatchScorer, workers)
+	for k := 0; k < workers; k++ {
+		scorers <- NewBatchScorer(a, 1)
+	}
+	parallel.For(n, workers, func(i int) {
+		sc := <-scorers
+		defer func() { scorers <- sc }()
 		l := c.net.Layers[i]
 		s, err := NewSpace(a, l, nil)
 		if err != nil {
@@ -877,7 +886,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		// dropped: otherwise a smaller buffer or array would be judged by
 		// random starts against its neighbours' warm-started mappings.
 		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
-			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: s.Refit(c.warm[i]), Workers: 1})
+			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: s.Refit(c.warm[i]), Workers: 1, Scorer: sc})
 		if err != nil {
 			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}

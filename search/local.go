@@ -230,6 +230,11 @@ type LocalOptions struct {
 	// the batched matrix model (which agrees with it at integer points; the
 	// returned best is always re-evaluated exactly).
 	ExactOnly bool
+	// Scorer, when set, is the batched scorer to use (it must be for
+	// s.Arch and not in use elsewhere during the search): searches of
+	// several layers on one architecture can share one and its scratch
+	// space. Nil makes a new one.
+	Scorer *BatchScorer
 }
 
 func (o *LocalOptions) defaults() {
@@ -314,7 +319,10 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 	initial := best.Score
 	var fast *BatchScorer
 	if !o.ExactOnly {
-		fast = NewBatchScorer(s.Arch, o.Workers)
+		fast = o.Scorer
+		if fast == nil {
+			fast = NewBatchScorer(s.Arch, o.Workers)
+		}
 	}
 	type cand struct {
 		owner int
