@@ -88,10 +88,11 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		pool = newPools(d)
 	}
 	// Under a power budget the pools also get faster mappings, each layer
-	// searched (the mapper's dive, from its certified mapping) at three
-	// multipliers spaced geometrically from d's down to 1/P, where a cycle
-	// saved is worth the P pJ of budget it takes away: with power to spare
-	// they buy latency.
+	// searched (the mapper's dive, from the pooled mapping that is best at
+	// that multiplier: d's own, the polish's or a power bisection step's)
+	// at three multipliers spaced geometrically from d's down to 1/P, where
+	// a cycle saved is worth the P pJ of budget it takes away: with power
+	// to spare they buy latency.
 	clock := d.Arch.ClockGHz
 	if clock <= 0 {
 		clock = 1
@@ -99,10 +100,10 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 	perCycle := c.opts.Budgets.MaxPowerW * 1e3 / clock // the budget in pJ per cycle
 	if l := d.obj.en / d.obj.cyc; c.dual() && d.obj.cyc > 0 && l*perCycle > 1 {
 		r := math.Pow(l*perCycle, 1.0/3)
+		spent := make([]int64, n) // the faster dives' evaluations per layer
 		for k := 1; k <= 3; k++ {
 			lk := l / math.Pow(r, float64(k))
 			parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
-				// From the pooled mapping that is best at this multiplier.
 				inc := pool[i][0]
 				for _, ld := range pool[i][1:] {
 					if float64(ld.Result.Cycles)+lk*ld.Result.EnergyPJ < float64(inc.Result.Cycles)+lk*inc.Result.EnergyPJ {
@@ -112,9 +113,13 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 				o := mapper.Options{Objective: mapper.Weighted, Lambda: lk, Incumbent: inc.Mapping,
 					MaxEvals: per[i] / 3, DiveEvals: int(per[i] / 3), DiveOnly: true}
 				if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
+					spent[i] += r.Evaluated
 					pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
 				}
 			})
+		}
+		for _, e := range spent {
+			c.evals += int(e)
 		}
 	}
 	for i, r := range res {
