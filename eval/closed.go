@@ -18,14 +18,17 @@ import (
 // analysis holds what the counts need from the nest: per loop, the temporal
 // accesses (acc); per master spatial loop, the per-element delivered volume
 // (spat), the parent accesses after multicast and link transfers (ca), the
-// deliveries counted per receiving element (weighted) and the words received
-// over links (links); and the computes.
+// deliveries counted per receiving element (weighted), the words received
+// over links (links) and, away from the MACs, the average deliveries per
+// element as Timeloop sums them in floating point (share, see
+// deltas.Share); and the computes.
 type analysis struct {
 	acc      [][workload.NumDataSpaces]int64
 	spat     [][workload.NumDataSpaces]int64
 	ca       [][workload.NumDataSpaces]int64
 	weighted [][workload.NumDataSpaces]int64
 	links    [][workload.NumDataSpaces]int64
+	share    [][workload.NumDataSpaces]float64
 	computes int64
 }
 
@@ -56,6 +59,7 @@ func (n *nest) analyseInto(sc *scratch) *analysis {
 	an.ca = resize(an.ca, K)
 	an.weighted = resize(an.weighted, K)
 	an.links = resize(an.links, K)
+	an.share = resize(an.share, K)
 	an.computes = 1
 	for _, l := range n.loops {
 		if !l.spatial {
@@ -102,6 +106,13 @@ func (n *nest) analyseInto(sc *scratch) *analysis {
 			steps, ends = n.groupSteps(f, ds, steps[:0], ends[:0])
 			s := deltas.FanSums(w, g, steps, ends, int(ds), n.groups[f][ds], false, 0)
 			an.setMaster(n, f, ds, s)
+			if s.SL == 0 {
+				an.share[f][ds] = deltas.Share(steps, ends, s.S0)
+			} else {
+				// Link transfers make the buckets differ from visit to
+				// visit; the exact average is used.
+				an.share[f][ds] = float64(an.weighted[f][ds]) / float64(n.fanout[f])
+			}
 		}
 	}
 	return an

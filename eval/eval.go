@@ -103,6 +103,7 @@ type Evaluator struct {
 type tile struct {
 	size, part        int64
 	ca, weighted, pas float64
+	share             float64 // Timeloop's float sum of weighted / fanout
 	fanout            float64
 	pfd               int64
 	repl              int64
@@ -167,10 +168,12 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 				t[i].weighted = float64(s.weighted[f][ds])
 				t[i].links = float64(s.links[f][ds])
 				t[i].fanout = float64(n.fanout[f])
+				t[i].share = s.share[f][ds]
 			} else {
 				t[i].ca = float64(s.acc[f][ds])
 				t[i].weighted = t[i].ca
 				t[i].fanout = 1
+				t[i].share = t[i].ca
 			}
 			if i > 0 {
 				if n.master[f] {
@@ -192,7 +195,7 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 		// Each level's share of its parent's deliveries.
 		for i := 0; i < L-1; i++ {
 			if t[i+1].fanout > 0 {
-				t[i].pas = t[i+1].weighted / t[i+1].fanout
+				t[i].pas = t[i+1].share
 			}
 		}
 		// Bypassed levels pass their children's accesses up to the parent.

@@ -67,7 +67,8 @@ func rel(got, want float64) float64 {
 }
 
 // TestGoldens evaluates every golden case in Exact mode and compares cycles
-// and energy with Timeloop's (energy to 1e-6; cycles exactly, up to the
+// and energy with Timeloop's (energy to 1e-7 or the stats' printing
+// precision, whichever is looser; cycles exactly, up to the
 // float rounding of bandwidth demand before Timeloop's ceil).
 func TestGoldens(t *testing.T) {
 	var sumC, sumE, maxC, maxE float64
@@ -91,7 +92,7 @@ func TestGoldens(t *testing.T) {
 		sumE += ee
 		maxC, maxE = math.Max(maxC, ce), math.Max(maxE, ee)
 		n++
-		if ce > 1e-5 || (ee > 1e-6 && math.Abs(r.Energy[0]-g.energy) > g.slack) {
+		if ce > 1e-5 || (ee > 1e-7 && math.Abs(r.Energy[0]-g.energy) > g.slack) {
 			ex, _ := eval.Layer(g.a, g.l, g.m)
 			t.Errorf("%s: cycles %.0f want %.0f (%.3g), energy %.1f want %.1f (%.3g); exact evaluator %d %.1f",
 				g.name, r.Cycles[0], g.cycles, ce, r.Energy[0], g.energy, ee, ex.Cycles, ex.EnergyPJ)

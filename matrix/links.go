@@ -272,6 +272,8 @@ func (w *work) countsWithLinks(ds int) {
 				if lk.sl[k1] != 0 {
 					peer = lk.sl[k1] / w.rab[l+1]
 				}
+			} else if ds == sI {
+				pas = w.inputsShare(l+1, Fill)
 			}
 		}
 		if ds == sO {

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"github.com/accelopt/accelopt/internal/deltas"
 	"math"
 	"math/bits"
 	"runtime"
@@ -574,6 +575,9 @@ func (w *work) forward(mode Mode) {
 				}
 			} else {
 				cR[k], cF[k], cU[k] = ca, F, 0
+				if ds == sI && mode == Exact && l != top {
+					cF[k] = math.Trunc(w.inputsShare(l+1, F))
+				}
 			}
 			prevF, src, g = F, l, 1
 		}
@@ -1181,6 +1185,40 @@ func (w *work) backward(grad []float64, power float64) {
 		w.gHW[HWX] += aA * w.t.macArea * w.macInst * nx
 		w.gHW[HWY] += aA * w.t.macArea * w.macInst * ny
 	}
+}
+
+// inputsShare is the average Inputs volume each element of level l's
+// fan-out receives when each receives s0 and no link is used, summed as
+// Timeloop sums it (deltas.Share): when two spatial loops share an Inputs
+// coordinate the multicast groups are uneven and the float sum can fall
+// just below s0 (Exact mode only; the factors are integers).
+func (w *work) inputsShare(l int, s0 float64) float64 {
+	if !w.twoLoop[l] {
+		return s0
+	}
+	s := (*[nd]float64)(w.S[l*nd:])
+	bP, bR, bQ, bS := w.extBelow(l)
+	// Inputs points are (N, G, C, H, W).
+	var steps [nd]deltas.Point
+	var ends [nd]int64
+	n := 0
+	add := func(d, coord int, step float64) {
+		if e := iround(s[d]); e > 1 {
+			steps[n] = deltas.Point{}
+			steps[n][coord] = iround(step)
+			ends[n] = e
+			n++
+		}
+	}
+	add(dN, 0, 1)
+	add(dG, 1, 1)
+	add(dC, 2, 1)
+	add(dM, 0, 0)
+	add(dQ, 3, w.hs*bQ)
+	add(dS, 3, w.hd*bS)
+	add(dP, 4, w.ws*bP)
+	add(dR, 4, w.wd*bR)
+	return deltas.Share(steps[:n], ends[:n], iround(s0))
 }
 
 // extBelow returns the P, R, Q and S extents of the tile below level l's

@@ -38,6 +38,7 @@ func main() {
 	keep := flag.Int("keep-agreeing", 0, "also keep this many agreeing cases")
 	work := flag.String("work", os.TempDir(), "scratch directory")
 	workers := flag.Int("workers", 2, "parallel cases")
+	twoLoop := flag.Bool("two-loop", false, "only draw mappings where one fan-out has two loops on one Inputs coordinate (spatial P and R, or Q and S): uneven multicast groups")
 	archs := flag.String("archs", "eyeriss_int16_14x12,simple_ws,simple_os,eyeriss,simba", "architectures to draw from")
 	flag.Parse()
 	if *tl == "" {
@@ -71,7 +72,7 @@ func main() {
 			for i := range jobs {
 				rng := rand.New(rand.NewPCG(*seed, uint64(i)))
 				src := pool[rng.IntN(len(pool))]
-				c, err := src.draw(rng)
+				c, err := src.draw(rng, *twoLoop)
 				if err != nil {
 					results <- outcome{name: fmt.Sprint(i), status: "gen-error", diffs: []string{err.Error()}}
 					continue
@@ -281,7 +282,7 @@ func (c *testCase) write(dir string) error {
 	return nil
 }
 
-func (s archSource) draw(rng *rand.Rand) (*testCase, error) {
+func (s archSource) draw(rng *rand.Rand, twoLoop bool) (*testCase, error) {
 	c := &testCase{archName: s.name, a: s.a, files: s.files}
 	if s.template {
 		params, err := arch.TemplateParams(s.name)
@@ -311,10 +312,17 @@ func (s archSource) draw(rng *rand.Rand) (*testCase, error) {
 			c.archName += fmt.Sprintf("l%g", ov["lanes"])
 		}
 	}
-	for try := 0; try < 200; try++ {
+	tries := 200
+	if twoLoop {
+		tries = 5000
+	}
+	for try := 0; try < tries; try++ {
 		c.l, c.layerName = randomLayer(rng)
 		for k := 0; k < 50; k++ {
 			m := randomMapping(rng, c.a, c.l, s.baseKeep)
+			if twoLoop && !hasTwoLoop(m) {
+				continue
+			}
 			if m.Validate(c.a, c.l) == nil && eval.Fits(c.a, c.l, m) {
 				c.m = m
 				return c, nil
@@ -322,6 +330,18 @@ func (s archSource) draw(rng *rand.Rand) (*testCase, error) {
 		}
 	}
 	return nil, fmt.Errorf("no legal mapping found on %s", c.archName)
+}
+
+// hasTwoLoop reports whether some level's fan-out has spatial P and R, or Q
+// and S, both above 1.
+func hasTwoLoop(m *mapping.Mapping) bool {
+	for _, lv := range m.Levels {
+		sp := lv.Spatial
+		if sp[workload.P] > 1 && sp[workload.R] > 1 || sp[workload.Q] > 1 && sp[workload.S] > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 func randomLayer(rng *rand.Rand) (workload.Layer, string) {

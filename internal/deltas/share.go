@@ -1,0 +1,142 @@
+package deltas
+
+import "slices"
+
+// Share is the average volume each element of a fan-out receives from its
+// parent, computed as timeloop-model v3.0.3 computes it (its
+// parent_access_share) for a fan-out without link transfers, where s0 is the
+// volume each element receives (every element's delta has the same size).
+//
+// Timeloop keeps a fan-out's parent accesses in buckets keyed by (multicast,
+// scatter): the number of elements sharing one delta and the number of such
+// groups. It sums accesses*multicast/fanout over the buckets in key order,
+// in floating point, and truncates the sum to get a read-only level's fills.
+// When the elements' translations are shared unevenly (two loops move one
+// coordinate, as P and R do for Inputs' W coordinate, so some values are
+// reached twice), there are several buckets, and their rounded terms can sum
+// to just below the exact average: 7,168 becomes 7167.999999999999, and 7,167
+// fills. With a single bucket the sum is s0 exactly.
+//
+// steps and ends are the fan-out's loops (the translation of the data space
+// per iteration, and the loop's end), in any order.
+func Share(steps []Point, ends []int64, s0 int64) float64 {
+	// Per coordinate, the loops that move it; loops that move nothing make
+	// every group larger, and a loop that moves several coordinates is
+	// handled by enumerating the elements.
+	uniform, fanout := int64(1), int64(1)
+	var by [Rank][]int
+	var byBuf [Rank][4]int
+	for r := range by {
+		by[r] = byBuf[r][:0]
+	}
+	general := false
+	for k, st := range steps {
+		fanout *= ends[k]
+		moved := 0
+		for r, a := range st {
+			if a != 0 {
+				moved++
+				by[r] = append(by[r], k)
+			}
+		}
+		switch {
+		case moved == 0:
+			uniform *= ends[k]
+		case moved > 1:
+			general = true
+		}
+	}
+	even := !general
+	for r := range by {
+		if len(by[r]) > 1 {
+			even = false
+		}
+	}
+	if even {
+		return float64(s0) // every group has the same size: one bucket
+	}
+	// The histogram of group sizes: hist[m] groups of m elements.
+	var hist map[int64]int64
+	if general {
+		hist = elementHistogram(steps, ends)
+	} else {
+		hist = map[int64]int64{uniform: 1}
+		for r := range by {
+			if len(by[r]) == 0 {
+				continue
+			}
+			axis := valueHistogram(steps, ends, by[r], r)
+			next := make(map[int64]int64, len(hist)*len(axis))
+			for m, c := range hist {
+				for am, ac := range axis {
+					next[m*am] += c * ac
+				}
+			}
+			hist = next
+		}
+	}
+	if len(hist) == 1 {
+		return float64(s0)
+	}
+	ms := make([]int64, 0, len(hist))
+	for m := range hist {
+		ms = append(ms, m)
+	}
+	slices.Sort(ms)
+	// One bucket per group size: (m, hist[m]) in ascending order, holding
+	// hist[m] deltas of s0 points each.
+	share := 0.0
+	for _, m := range ms {
+		accesses := float64(hist[m] * s0)
+		share += accesses * float64(m) / float64(fanout)
+	}
+	return share
+}
+
+// valueHistogram counts, for coordinate r moved by the loops ks, how many
+// values are reached by how many combinations of the loops' iterations
+// (multiplicity -> number of values).
+func valueHistogram(steps []Point, ends []int64, ks []int, r int) map[int64]int64 {
+	if len(ks) == 1 {
+		return map[int64]int64{1: ends[ks[0]]}
+	}
+	count := map[int64]int64{0: 1}
+	for _, k := range ks {
+		next := make(map[int64]int64, len(count)*int(ends[k]))
+		for v, c := range count {
+			for x := int64(0); x < ends[k]; x++ {
+				next[v+x*steps[k][r]] += c
+			}
+		}
+		count = next
+	}
+	hist := make(map[int64]int64)
+	for _, c := range count {
+		hist[c]++
+	}
+	return hist
+}
+
+// elementHistogram counts group sizes by listing every element's
+// translation (any loop shape).
+func elementHistogram(steps []Point, ends []int64) map[int64]int64 {
+	count := map[Point]int64{{}: 1}
+	for k, st := range steps {
+		next := make(map[Point]int64, len(count)*int(ends[k]))
+		for p, c := range count {
+			for x := int64(0); x < ends[k]; x++ {
+				q := p
+				for r := range q {
+					q[r] += x * st[r]
+				}
+				next[q] += c
+			}
+		}
+		count = next
+	}
+	hist := make(map[int64]int64)
+	for _, c := range count {
+		hist[c]++
+	}
+	return hist
+}
