@@ -48,12 +48,20 @@ func Share(steps []Point, ends []int64, s0 int64) float64 {
 	}
 	even := !general
 	for r := range by {
+		if len(by[r]) > 2 {
+			general = true
+		}
 		if len(by[r]) > 1 {
 			even = false
 		}
 	}
 	if even {
 		return float64(s0) // every group has the same size: one bucket
+	}
+	if !general {
+		if share, ok := shareTwoLoops(steps, ends, &by, uniform, fanout, s0); ok {
+			return share
+		}
 	}
 	// The histogram of group sizes: hist[m] groups of m elements.
 	var hist map[int64]int64
@@ -87,10 +95,134 @@ func Share(steps []Point, ends []int64, s0 int64) float64 {
 	// hist[m] deltas of s0 points each.
 	share := 0.0
 	for _, m := range ms {
-		accesses := float64(hist[m] * s0)
-		share += accesses * float64(m) / float64(fanout)
+		share += bucket(hist[m], m, fanout, s0)
 	}
 	return share
+}
+
+// bucket is one (multicast m, scatter groups) bucket's term of the share, in
+// Timeloop's operation order: accesses * multicast / fanout.
+func bucket(groups, m, fanout, s0 int64) float64 {
+	accesses := float64(groups * s0)
+	return accesses * float64(m) / float64(fanout)
+}
+
+// maxAxisMult bounds the multiplicities shareTwoLoops handles without
+// allocating.
+const maxAxisMult = 64
+
+// shareTwoLoops is Share without allocation for the common shape: every
+// loop moves at most one coordinate and every coordinate is moved by at
+// most two loops. It reports false when a multiplicity exceeds its tables.
+func shareTwoLoops(steps []Point, ends []int64, by *[Rank][]int, uniform, fanout, s0 int64) (float64, bool) {
+	// hist[m]: the number of groups of m elements, over the coordinates
+	// combined so far (sizes up to maxAxisMult^2 * uniform are folded by
+	// their index m/uniform).
+	type pair struct{ m, n int64 }
+	var bufA, bufB [maxAxisMult * 2]pair
+	cur, next := &bufA, &bufB
+	nc := 1
+	cur[0] = pair{uniform, 1}
+	for r := range by {
+		ks := by[r]
+		var axis [maxAxisMult + 1]int64 // axis[m]: values reached m times
+		switch len(ks) {
+		case 0:
+			continue
+		case 1:
+			axis[1] = ends[ks[0]]
+		case 2:
+			e1, e2 := ends[ks[0]], ends[ks[1]]
+			a, b := steps[ks[0]][r], steps[ks[1]][r]
+			if a < 0 {
+				a = -a
+			}
+			if b < 0 {
+				b = -b
+			}
+			g := gcd(a, b)
+			a, b = a/g, b/g
+			// x*a + y*b = x'*a + y'*b exactly when x' = x - k*b and
+			// y' = y + k*a for some integer k: count the k that stay in
+			// range for each (x, y); a value reached m times is counted
+			// m times over its pairs.
+			for x := int64(0); x < e1; x++ {
+				// 0 <= x - k*b < e1 and 0 <= y + k*a < e2.
+				kxLo, kxHi := ceilDiv(x-e1+1, b), floorDiv(x, b)
+				for y := int64(0); y < e2; y++ {
+					lo := max(kxLo, ceilDiv(-y, a))
+					hi := min(kxHi, floorDiv(e2-1-y, a))
+					m := hi - lo + 1
+					if m > maxAxisMult {
+						return 0, false
+					}
+					axis[m]++
+				}
+			}
+			for m := int64(2); m <= maxAxisMult; m++ {
+				axis[m] /= m
+			}
+		}
+		nn := 0
+		for i := 0; i < nc; i++ {
+			for am := int64(1); am <= maxAxisMult; am++ {
+				if axis[am] == 0 {
+					continue
+				}
+				m, n := cur[i].m*am, cur[i].n*axis[am]
+				j := 0
+				for j < nn && next[j].m != m {
+					j++
+				}
+				if j == nn {
+					if nn == len(next) {
+						return 0, false
+					}
+					next[nn] = pair{m, 0}
+					nn++
+				}
+				next[j].n += n
+			}
+		}
+		cur, next, nc = next, cur, nn
+	}
+	if nc == 1 {
+		return float64(s0), true
+	}
+	ps := cur[:nc]
+	slices.SortFunc(ps, func(x, y pair) int { return int(x.m - y.m) })
+	share := 0.0
+	for _, p := range ps {
+		share += bucket(p.n, p.m, fanout, s0)
+	}
+	return share, true
+}
+
+// floorDiv and ceilDiv divide by b > 0, rounding down and up.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a > 0 {
+		q++
+	}
+	return q
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	if a == 0 {
+		return 1
+	}
+	return a
 }
 
 // valueHistogram counts, for coordinate r moved by the loops ks, how many

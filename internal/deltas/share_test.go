@@ -2,6 +2,8 @@ package deltas
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -49,5 +51,52 @@ func TestShare(t *testing.T) {
 	got := Share(tests[2].steps, tests[2].ends, 7168)
 	if math.Trunc(got) != 7167 {
 		t.Errorf("resnet18 case truncates to %v, Timeloop has 7167", math.Trunc(got))
+	}
+}
+
+// TestShareRandom checks the allocation-free path against the histogram of
+// every element's translation, bucket sums in the same order.
+func TestShareRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		var steps []Point
+		var ends []int64
+		add := func(p Point) {
+			if e := int64(1 + rng.IntN(7)); e > 1 {
+				steps = append(steps, p)
+				ends = append(ends, e)
+			}
+		}
+		add(Point{0, 0, 0, int64(1 + rng.IntN(6)), 0}) // Q
+		add(Point{0, 0, 0, int64(1 + rng.IntN(3)), 0}) // S
+		add(Point{0, 0, 0, 0, int64(1 + rng.IntN(6))}) // P
+		add(Point{0, 0, 0, 0, int64(1 + rng.IntN(3))}) // R
+		add(Point{0, 0, 1, 0, 0})                      // C
+		add(Point{})                                   // M
+		rng.Shuffle(len(steps), func(a, b int) {
+			steps[a], steps[b] = steps[b], steps[a]
+			ends[a], ends[b] = ends[b], ends[a]
+		})
+		s0 := int64(1 + rng.IntN(100000))
+		fanout := int64(1)
+		for _, e := range ends {
+			fanout *= e
+		}
+		hist := elementHistogram(steps, ends)
+		ms := make([]int64, 0, len(hist))
+		for m := range hist {
+			ms = append(ms, m)
+		}
+		slices.Sort(ms)
+		want := float64(s0)
+		if len(ms) > 1 {
+			want = 0
+			for _, m := range ms {
+				want += bucket(hist[m], m, fanout, s0)
+			}
+		}
+		if got := Share(steps, ends, s0); got != want {
+			t.Fatalf("case %d (steps %v ends %v s0 %d): Share %.17g, want %.17g", i, steps, ends, s0, got, want)
+		}
 	}
 }
