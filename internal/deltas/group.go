@@ -497,11 +497,11 @@ func FanSums(w *Walk, g *Group, steps []Point, ends []int64, ds int, groups int6
 	return w.Sum()
 }
 
-// result is Result, building the element list of ds when needed, and for a
-// zero translation consulting the group's ZeroCache first.
+// result is Result, building the element list of ds when needed, and
+// consulting the group's ZeroCache first when the fan-out's shape allows.
 func (g *Group) result(ds int, t Point, steps []Point, ends []int64) Result {
-	if t == (Point{}) && g.Zero != nil {
-		if k, ok := zeroKeyOf(g, steps, ends); ok {
+	if g.Zero != nil {
+		if k, ok := zeroKeyOf(g, steps, ends, t); ok {
 			if r, ok := g.Zero.m[k]; ok {
 				return r
 			}
@@ -519,13 +519,19 @@ func (g *Group) result(ds int, t Point, steps []Point, ends []int64) Result {
 	return g.Result(ds, t)
 }
 
-// ZeroCache remembers link results for a zero translation. With a zero
-// translation an element links exactly when a grid neighbour has the same
-// translation; when every moving loop of the fan-out moves its own
-// coordinate, that is when the two share the digits of every moving loop,
-// so the result depends only on the fan-out's size, grid, loop ends and
-// which loops move the data space — not on the loops' scales, which change
-// with every move below the fan-out. The zero value is ready.
+// ZeroCache remembers link results by the shape of the fan-out and the
+// translation counted in loop iterations. When every moving loop of the
+// fan-out moves its own coordinate, an element's translation is the sum of
+// its digits times the loops' steps, coordinate by coordinate, so a grid
+// neighbour's translation differs from an element's by t exactly when t is
+// zero on the coordinates no loop moves and, on each moving loop's
+// coordinate, the loop's step times the difference of the two elements'
+// digits of that loop. The result then depends only on the fan-out's size,
+// grid, loop ends, which loops move the data space and those digit
+// differences (q) — not on the loops' scales, which change with every move
+// below the fan-out. A translation no digit difference can produce links
+// nothing, and is cached under its own key (q out of range). The zero
+// value is ready.
 type ZeroCache struct {
 	m map[zeroKey]Result
 }
@@ -535,11 +541,14 @@ type zeroKey struct {
 	n       int
 	ends    [16]int64
 	moving  uint16
+	q       [16]int64 // per moving loop, t in iterations of the loop
+	never   bool      // no neighbour difference can equal t
 }
 
-// zeroKeyOf is the cache key of the fan-out, or false when two moving loops
-// share a coordinate (their translations can then coincide in other ways).
-func zeroKeyOf(g *Group, steps []Point, ends []int64) (zeroKey, bool) {
+// zeroKeyOf is the cache key of translation t on the fan-out, or false
+// when two moving loops share a coordinate or a loop moves two (their
+// translations can then coincide in other ways).
+func zeroKeyOf(g *Group, steps []Point, ends []int64, t Point) (zeroKey, bool) {
 	k := zeroKey{f: g.F, h: g.H, v: g.V, n: len(steps)}
 	if len(steps) > len(k.ends) {
 		return k, false
@@ -557,6 +566,15 @@ func zeroKeyOf(g *Group, steps []Point, ends []int64) (zeroKey, bool) {
 				return k, false
 			}
 			used[r] = true
+			if t[r]%a != 0 {
+				k.never = true
+				continue
+			}
+			q := t[r] / a
+			if q <= -ends[i] || q >= ends[i] {
+				k.never = true
+			}
+			k.q[i] = q
 		}
 		if moved > 1 {
 			return k, false
@@ -564,6 +582,14 @@ func zeroKeyOf(g *Group, steps []Point, ends []int64) (zeroKey, bool) {
 		if moved == 1 {
 			k.moving |= 1 << uint(i)
 		}
+	}
+	for r, u := range used {
+		if !u && t[r] != 0 {
+			k.never = true
+		}
+	}
+	if k.never {
+		k.q = [16]int64{}
 	}
 	return k, true
 }
