@@ -109,9 +109,7 @@ func (n *nest) analyseInto(sc *scratch) *analysis {
 			if s.SL == 0 {
 				an.share[f][ds] = deltas.Share(steps, ends, s.S0)
 			} else {
-				// Link transfers make the buckets differ from visit to
-				// visit; the exact average is used.
-				an.share[f][ds] = float64(an.weighted[f][ds]) / float64(n.fanout[f])
+				an.share[f][ds] = deltas.LinkShare(w, g, s)
 			}
 		}
 	}

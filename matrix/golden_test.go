@@ -97,6 +97,12 @@ func TestGoldens(t *testing.T) {
 			t.Errorf("%s: cycles %.0f want %.0f (%.3g), energy %.1f want %.1f (%.3g); exact evaluator %d %.1f",
 				g.name, r.Cycles[0], g.cycles, ce, r.Energy[0], g.energy, ee, ex.Cycles, ex.EnergyPJ)
 		}
+		// The exact evaluator matches Timeloop on every counter (package
+		// golden checks it); Exact mode must equal it, not merely come
+		// within the stats' printing precision.
+		if ex, err := eval.Layer(g.a, g.l, g.m); err == nil && (rel(r.Energy[0], ex.EnergyPJ) > 1e-12 || r.Cycles[0] != float64(ex.Cycles)) {
+			t.Errorf("%s: Exact mode %.0f cycles %.3f pJ, exact evaluator %d cycles %.3f pJ", g.name, r.Cycles[0], r.Energy[0], ex.Cycles, ex.EnergyPJ)
+		}
 		if ae := rel(r.Area[0], g.area); ae > 1e-9 {
 			t.Errorf("%s: area %.3f want %.3f", g.name, r.Area[0], g.area)
 		}

@@ -45,6 +45,7 @@ type linkScratch struct {
 	sg       [maxL * nds]float64
 	s0       [maxL * nds]float64
 	sl       [maxL * nds]float64
+	share    [maxL * nds]float64 // read-only data spaces away from the MACs: deltas.LinkShare
 
 	// Relaxed mode: the counts at the rounded point with links (kept in
 	// cR/cF/cU by an Exact pass) over those without (snapped into rR/rF/rU
@@ -214,6 +215,10 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 		}
 		k := l*nds + ds
 		lk.s0[k], lk.sg[k], lk.sl[k] = float64(sm.S0), float64(sm.SG), float64(sm.SL)
+		if l > 0 && ds != sO && sm.SL != 0 {
+			// The fills below truncate: sum the buckets as Timeloop does.
+			lk.share[k] = deltas.LinkShare(&lk.walk, grp, sm)
+		}
 		lk.on[k] = true
 		lk.any[ds] = true
 	}
@@ -266,13 +271,19 @@ func (w *work) countsWithLinks(ds int) {
 		pas, peer := Fill, 0.0
 		if l != top && l+1 < L {
 			k1 := (l+1)*nds + ds
-			if lk.on[k1] {
-				F1 := w.sp[l+1]
-				pas = (F1*lk.s0[k1] - lk.sl[k1]) / F1
-				if lk.sl[k1] != 0 {
-					peer = lk.sl[k1] / w.rab[l+1]
+			switch {
+			case lk.on[k1] && lk.sl[k1] != 0:
+				pas = (w.sp[l+1]*lk.s0[k1] - lk.sl[k1]) / w.sp[l+1]
+				if ds != sO {
+					pas = lk.share[k1]
 				}
-			} else if ds == sI {
+				peer = lk.sl[k1] / w.rab[l+1]
+			case lk.on[k1]:
+				pas = lk.s0[k1]
+				if ds == sI {
+					pas = w.inputsShare(l+1, lk.s0[k1])
+				}
+			case ds == sI:
 				pas = w.inputsShare(l+1, Fill)
 			}
 		}

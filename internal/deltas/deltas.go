@@ -25,8 +25,8 @@ type Point [Rank]int64
 // Sums are a walk's weighted totals over the visits of a boundary: the
 // volume delivered to each element (S0), the parent accesses it causes after
 // multicast and link transfers (SG), and the volume received over links
-// (SL).
-type Sums struct{ S0, SG, SL int64 }
+// (SL); SK is the volume of the visits of the walk's selected Kind.
+type Sums struct{ S0, SG, SL, SK int64 }
 
 // Walk is the delta analysis of one storage boundary and data space. Set the
 // exported fields, then call Sum. A Walk may be reused.
@@ -54,6 +54,12 @@ type Walk struct {
 	Linkable uint64
 	// NoLinks are the sums of the last walk Links ran without links.
 	NoLinks Sums
+	// Kind selects the visits whose delivered volume Sum reports in SK:
+	// 0 the visits that use no links (the first visit among them), c >= 1
+	// the visits that use links and are carried by a loop whose
+	// translation is first seen as Trans[c-1]; -1 (or any other value)
+	// none. Set it to 0 for the usual walks (SK is then ignored).
+	Kind int
 
 	memo  []memoEntry
 	canon []int
@@ -102,6 +108,9 @@ func (w *Walk) Sum() Sums {
 	}
 	s.S0 += w.Size
 	s.SG += w.Size * groups
+	if w.Kind == 0 {
+		s.SK += w.Size
+	}
 	return s
 }
 
@@ -141,6 +150,7 @@ func (w *Walk) rest(k, s int) (Sums, int, uint64) {
 		linkable = Overlap(w.Ext, w.Trans[s1-1]) == 0
 	}
 	visit := Sums{S0: delta, SG: delta * w.Groups}
+	kind := 0
 	var lk uint64
 	if linkable && delta > 0 {
 		lk = 1 << uint(w.canon[j]-1)
@@ -148,8 +158,12 @@ func (w *Walk) rest(k, s int) (Sums, int, uint64) {
 			if r := w.Group.Result(w.DS, t); r.Groups < w.Groups {
 				visit.SG = delta * r.Groups
 				visit.SL = delta * r.Linked
+				kind = w.canon[j]
 			}
 		}
+	}
+	if kind == w.Kind {
+		visit.SK = delta
 	}
 	sum2, s3, lk2 := w.rest(k-1, s2)
 	weight := w.Ends[j] - 1
@@ -157,6 +171,7 @@ func (w *Walk) rest(k, s int) (Sums, int, uint64) {
 		S0: sum1.S0 + weight*(visit.S0+sum2.S0),
 		SG: sum1.SG + weight*(visit.SG+sum2.SG),
 		SL: sum1.SL + weight*(visit.SL+sum2.SL),
+		SK: sum1.SK + weight*(visit.SK+sum2.SK),
 	}
 	lk |= lk1 | lk2
 	e.set, e.sum, e.stateOut, e.linkable = true, total, s3, lk

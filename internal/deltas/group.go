@@ -234,20 +234,7 @@ func (g *Group) Result(ds int, delta Point) Result {
 	clear(seen)
 	var r Result
 	for i := range T {
-		a := &T[i]
-		linked := false
-		for _, o := range g.nb[i] {
-			if o < 0 {
-				continue
-			}
-			b := &T[o]
-			if b[0]-a[0] == delta[0] && b[1]-a[1] == delta[1] && b[2]-a[2] == delta[2] &&
-				b[3]-a[3] == delta[3] && b[4]-a[4] == delta[4] {
-				linked = true
-				break
-			}
-		}
-		if linked {
+		if g.linked(T, i, delta) {
 			r.Linked++
 			continue
 		}
@@ -258,6 +245,47 @@ func (g *Group) Result(ds int, delta Point) Result {
 	}
 	g.cache[ds] = append(g.cache[ds], cached{delta, r})
 	return r
+}
+
+// linked reports whether element i takes its delta over a link: a grid
+// neighbour's translation is its own moved by delta.
+func (g *Group) linked(T []Point, i int, delta Point) bool {
+	a := &T[i]
+	for _, o := range g.nb[i] {
+		if o < 0 {
+			continue
+		}
+		b := &T[o]
+		if b[0]-a[0] == delta[0] && b[1]-a[1] == delta[1] && b[2]-a[2] == delta[2] &&
+			b[3]-a[3] == delta[3] && b[4]-a[4] == delta[4] {
+			return true
+		}
+	}
+	return false
+}
+
+// groupSizes returns the multicast groups of data space ds at a visit
+// whose delta is the previous visit's moved by delta, among the elements
+// that do not take it over a link (every element when links is false), as
+// a histogram: size -> number of groups. The element list of ds must be
+// complete.
+func (g *Group) groupSizes(ds int, delta Point, links bool) map[int64]int64 {
+	g.prepare(ds)
+	T, cls := g.T[ds], g.cls[ds]
+	members := make([]int64, g.ncls[ds])
+	for i := range T {
+		if links && g.linked(T, i, delta) {
+			continue
+		}
+		members[cls[i]]++
+	}
+	hist := make(map[int64]int64)
+	for _, n := range members {
+		if n > 0 {
+			hist[n]++
+		}
+	}
+	return hist
 }
 
 // prepare numbers the distinct translations of data space ds and, once per

@@ -272,3 +272,57 @@ func elementHistogram(steps []Point, ends []int64) map[int64]int64 {
 	}
 	return hist
 }
+
+// LinkShare is Share for a fan-out that uses link transfers at some of its
+// visits: w is the walk FanSums just summed with links (w.Group is the
+// fan-out g, whose element list of w.DS is complete), s its sums. The
+// visits that use links deliver to the elements that take nothing over a
+// link, in groups whose sizes depend on the carry translation; the others
+// to every element. Timeloop's buckets are keyed by (group size, number of
+// such groups at the visit) and hold the delivered volume of every group
+// of every visit with that key; the share is their sum of
+// accesses*multicast/fanout in key order, in floating point. Whatever
+// rounding this leaves is what Timeloop truncates (with the link words
+// spread over the child's instances added: see eval).
+func LinkShare(w *Walk, g *Group, s Sums) float64 {
+	type key struct{ m, n int64 }
+	acc := make(map[key]int64)
+	add := func(volume int64, hist map[int64]int64) {
+		for m, n := range hist {
+			acc[key{m, n}] += volume * n
+		}
+	}
+	defer func() { w.Kind = 0 }()
+	w.Kind = 0
+	add(w.Sum().SK, g.groupSizes(w.DS, Point{}, false))
+	for c := 1; c <= len(w.Trans); c++ {
+		if w.canon[c-1] != c {
+			continue // a translation seen before: its visits are kind canon
+		}
+		w.Kind = c
+		if v := w.Sum().SK; v > 0 {
+			add(v, g.groupSizes(w.DS, w.Trans[c-1], true))
+		}
+	}
+	keys := make([]key, 0, len(acc))
+	weighted := int64(0)
+	for k, a := range acc {
+		keys = append(keys, k)
+		weighted += a * k.m
+	}
+	if weighted != s.S0*g.F-s.SL {
+		// Not Timeloop's decomposition after all: the exact average.
+		return float64(s.S0*g.F-s.SL) / float64(g.F)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.m != b.m {
+			return int(a.m - b.m)
+		}
+		return int(a.n - b.n)
+	})
+	share := 0.0
+	for _, k := range keys {
+		share += float64(acc[k]) * float64(k.m) / float64(g.F)
+	}
+	return share
+}
