@@ -6,7 +6,7 @@
 # TestRoundTripZoo already checks result.json against accelopt's evaluator
 # on the same files, so this closes the loop result.json = eval = Timeloop.
 #
-# usage: TIMELOOP_MODEL=/path/to/timeloop-model [TIMELOOP_LIB=dir] scripts/roundtrip-timeloop.sh [WORKDIR]
+# usage: TIMELOOP_MODEL=/path/to/timeloop-model [TIMELOOP_LIB=dir] [SEED=n] scripts/roundtrip-timeloop.sh [WORKDIR]
 # (timeloop-model is built by the developer; it is never part of the project.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ for net in $("$work/accelopt" zoo | tail -n +2 | cut -d" " -f1); do
     for obj in latency energy edp; do
       run="$work/runs/${net}_${tp}_${obj}"
       "$work/accelopt" optimize --network "$net" --template "$tp" --objective "$obj" \
-        --rounds 1 --starts 1 --nlp-starts 0 --seed 1 --quiet --out "$run" >/dev/null
+        --rounds 1 --starts 1 --nlp-starts 0 --seed "${SEED:-1}" --quiet --out "$run" >/dev/null
       for p in "$run"/timeloop/*.problem.yaml; do
         base="$(basename "$p" .problem.yaml)"
         c="$work/cases/${net}_${tp}_${obj}__${base}"
