@@ -38,12 +38,28 @@ func main() {
 	keep := flag.Int("keep-agreeing", 0, "also keep this many agreeing cases")
 	work := flag.String("work", os.TempDir(), "scratch directory")
 	workers := flag.Int("workers", 2, "parallel cases")
+	zoo := flag.String("zoo", "", "draw layers from these zoo networks (comma-separated, e.g. resnet18,mobilenet_v2) instead of random small ones: large counts")
 	twoLoop := flag.Bool("two-loop", false, "only draw mappings where one fan-out has two loops on one Inputs coordinate (spatial P and R, or Q and S): uneven multicast groups")
 	archs := flag.String("archs", "eyeriss_int16_14x12,simple_ws,simple_os,eyeriss,simba", "architectures to draw from")
 	flag.Parse()
 	if *tl == "" {
 		fmt.Fprintln(os.Stderr, "difftest: --timeloop is required")
 		os.Exit(1)
+	}
+	var zooLayers []workload.Layer
+	for _, name := range strings.Split(*zoo, ",") {
+		if name == "" {
+			continue
+		}
+		net, err := workload.Zoo(name, workload.ZooOptions{Batch: 1})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "difftest:", err)
+			os.Exit(1)
+		}
+		for _, l := range net.Layers {
+			l.Name = name + "_" + strings.NewReplacer(".", "_", "/", "_").Replace(l.Name)
+			zooLayers = append(zooLayers, l)
+		}
 	}
 	var pool []archSource
 	for _, name := range strings.Split(*archs, ",") {
@@ -72,7 +88,7 @@ func main() {
 			for i := range jobs {
 				rng := rand.New(rand.NewPCG(*seed, uint64(i)))
 				src := pool[rng.IntN(len(pool))]
-				c, err := src.draw(rng, *twoLoop)
+				c, err := src.draw(rng, *twoLoop, zooLayers)
 				if err != nil {
 					results <- outcome{name: fmt.Sprint(i), status: "gen-error", diffs: []string{err.Error()}}
 					continue
@@ -282,7 +298,7 @@ func (c *testCase) write(dir string) error {
 	return nil
 }
 
-func (s archSource) draw(rng *rand.Rand, twoLoop bool) (*testCase, error) {
+func (s archSource) draw(rng *rand.Rand, twoLoop bool, zoo []workload.Layer) (*testCase, error) {
 	c := &testCase{archName: s.name, a: s.a, files: s.files}
 	if s.template {
 		params, err := arch.TemplateParams(s.name)
@@ -318,6 +334,10 @@ func (s archSource) draw(rng *rand.Rand, twoLoop bool) (*testCase, error) {
 	}
 	for try := 0; try < tries; try++ {
 		c.l, c.layerName = randomLayer(rng)
+		if len(zoo) > 0 {
+			c.l = zoo[rng.IntN(len(zoo))]
+			c.layerName = c.l.Name
+		}
 		for k := 0; k < 50; k++ {
 			m := randomMapping(rng, c.a, c.l, s.baseKeep)
 			if twoLoop && !hasTwoLoop(m) {
