@@ -234,7 +234,20 @@ func (g *Group) Result(ds int, delta Point) Result {
 	clear(seen)
 	var r Result
 	for i := range T {
-		if g.linked(T, i, delta) {
+		a := &T[i]
+		linked := false
+		for _, o := range g.nb[i] {
+			if o < 0 {
+				continue
+			}
+			b := &T[o]
+			if b[0]-a[0] == delta[0] && b[1]-a[1] == delta[1] && b[2]-a[2] == delta[2] &&
+				b[3]-a[3] == delta[3] && b[4]-a[4] == delta[4] {
+				linked = true
+				break
+			}
+		}
+		if linked {
 			r.Linked++
 			continue
 		}
@@ -248,16 +261,15 @@ func (g *Group) Result(ds int, delta Point) Result {
 }
 
 // linked reports whether element i takes its delta over a link: a grid
-// neighbour's translation is its own moved by delta.
+// neighbour's translation is its own moved by delta. (Result, the hot
+// path, keeps the same test inline: the compiler does not inline this.)
 func (g *Group) linked(T []Point, i int, delta Point) bool {
-	a := &T[i]
+	want := T[i]
+	for r := range want {
+		want[r] += delta[r]
+	}
 	for _, o := range g.nb[i] {
-		if o < 0 {
-			continue
-		}
-		b := &T[o]
-		if b[0]-a[0] == delta[0] && b[1]-a[1] == delta[1] && b[2]-a[2] == delta[2] &&
-			b[3]-a[3] == delta[3] && b[4]-a[4] == delta[4] {
+		if o >= 0 && T[o] == want {
 			return true
 		}
 	}
