@@ -30,6 +30,9 @@ type analysis struct {
 	links    [][workload.NumDataSpaces]int64
 	share    [][workload.NumDataSpaces]float64
 	computes int64
+	// linkShares counts the fan-outs whose share deltas.LinkShare summed,
+	// shareMisses those where its buckets did not add up (tests check 0).
+	linkShares, shareMisses int
 }
 
 // analyse computes the nest's access analysis (acc, spat and computes equal
@@ -61,6 +64,7 @@ func (n *nest) analyseInto(sc *scratch) *analysis {
 	an.links = resize(an.links, K)
 	an.share = resize(an.share, K)
 	an.computes = 1
+	an.linkShares, an.shareMisses = 0, 0
 	for _, l := range n.loops {
 		if !l.spatial {
 			an.computes *= l.end
@@ -109,7 +113,12 @@ func (n *nest) analyseInto(sc *scratch) *analysis {
 			if s.SL == 0 {
 				an.share[f][ds] = deltas.Share(steps, ends, s.S0)
 			} else {
-				an.share[f][ds] = deltas.LinkShare(w, g, s)
+				var ok bool
+				an.share[f][ds], ok = deltas.LinkShare(w, g, s)
+				an.linkShares++
+				if !ok {
+					an.shareMisses++
+				}
 			}
 		}
 	}

@@ -92,3 +92,31 @@ func TestClosedFormMatchesWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkShareBuckets checks, on random nests whose fan-outs use link
+// transfers, that the (multicast, scatter) buckets deltas.LinkShare builds
+// from the walk add up to the fan-out's deliveries.
+func TestLinkShareBuckets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := []workload.Layer{
+		workload.NewConv("a", 8, 12, 3, 3, 6, 4),
+		workload.NewConv("b", 6, 10, 3, 3, 9, 7),
+		workload.NewConv("d", 4, 6, 5, 5, 10, 6),
+	}
+	shapes[2].Wdilation = 2
+	shares := 0
+	for trial := 0; trial < 10000; trial++ {
+		l := shapes[trial%len(shapes)]
+		levels := randomLevels(rng, l, 2+rng.IntN(4))
+		n := buildNest(levels, coefs{WStride: int64(l.Wstride), HStride: int64(l.Hstride), WDil: int64(l.Wdilation), HDil: int64(l.Hdilation)})
+		an := n.analyse()
+		shares += an.linkShares
+		if an.shareMisses > 0 {
+			t.Fatalf("trial %d: %d of %d link fan-outs' buckets do not add up\nnest %+v", trial, an.shareMisses, an.linkShares, n.loops)
+		}
+	}
+	if shares < 100 {
+		t.Fatalf("only %d fan-outs with links in 10000 nests: the test has no power", shares)
+	}
+	t.Logf("%d fan-outs with links, every one's buckets add up", shares)
+}

@@ -93,13 +93,17 @@ func TestGoldens(t *testing.T) {
 	var cycErrs, enErrs []worst
 	exact, counters := 0, 0
 	var mismatches []string
+	var ev Evaluator
 	for _, dir := range goldenCases(t) {
 		name := filepath.Base(dir)
 		a, l, m, exp := loadGolden(t, dir)
-		r, err := Layer(a, l, m)
+		r, err := ev.Layer(a, l, m)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
+		}
+		if an := &ev.sc.an; an.shareMisses > 0 {
+			t.Errorf("%s: %d of %d link fan-outs' buckets do not add up", name, an.shareMisses, an.linkShares)
 		}
 		ce := relErr(float64(r.Cycles), float64(exp.Cycles))
 		ee := relErr(r.EnergyPJ, exp.EnergyPJ)

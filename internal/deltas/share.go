@@ -284,7 +284,11 @@ func elementHistogram(steps []Point, ends []int64) map[int64]int64 {
 // accesses*multicast/fanout in key order, in floating point. Whatever
 // rounding this leaves is what Timeloop truncates (with the link words
 // spread over the child's instances added: see eval).
-func LinkShare(w *Walk, g *Group, s Sums) float64 {
+//
+// It reports false, with the exact average, when the buckets do not add up
+// to the fan-out's deliveries (S0*F - SL); that would be a defect, which
+// eval's tests check never happens.
+func LinkShare(w *Walk, g *Group, s Sums) (float64, bool) {
 	type key struct{ m, n int64 }
 	acc := make(map[key]int64)
 	add := func(volume int64, hist map[int64]int64) {
@@ -311,8 +315,7 @@ func LinkShare(w *Walk, g *Group, s Sums) float64 {
 		weighted += a * k.m
 	}
 	if weighted != s.S0*g.F-s.SL {
-		// Not Timeloop's decomposition after all: the exact average.
-		return float64(s.S0*g.F-s.SL) / float64(g.F)
+		return float64(s.S0*g.F-s.SL) / float64(g.F), false
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if a.m != b.m {
@@ -324,5 +327,5 @@ func LinkShare(w *Walk, g *Group, s Sums) float64 {
 	for _, k := range keys {
 		share += float64(acc[k]) * float64(k.m) / float64(g.F)
 	}
-	return share
+	return share, true
 }
