@@ -439,8 +439,11 @@ func TestWorkerRefusesBadJobs(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The limit must pass the good job (a fraction of a second,
+			// seconds on a loaded machine) and stop the slow one (200
+			// starts x 800 rounds: minutes).
 			err := Work(wctx, nc, WorkerOptions{Concurrency: 1, OnEvent: wlog.add,
-				Limits: Limits{MaxLayers: 8, JobTimeout: 700 * time.Millisecond}})
+				Limits: Limits{MaxLayers: 8, JobTimeout: 5 * time.Second}})
 			if err != nil {
 				t.Error(err)
 			}
