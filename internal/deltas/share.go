@@ -115,9 +115,8 @@ const maxAxisMult = 64
 // loop moves at most one coordinate and every coordinate is moved by at
 // most two loops. It reports false when a multiplicity exceeds its tables.
 func shareTwoLoops(steps []Point, ends []int64, by *[Rank][]int, uniform, fanout, s0 int64) (float64, bool) {
-	// hist[m]: the number of groups of m elements, over the coordinates
-	// combined so far (sizes up to maxAxisMult^2 * uniform are folded by
-	// their index m/uniform).
+	// cur: (group size, number of groups) pairs over the coordinates
+	// combined so far; next receives the combination with the next one.
 	type pair struct{ m, n int64 }
 	var bufA, bufB [maxAxisMult * 2]pair
 	cur, next := &bufA, &bufB
