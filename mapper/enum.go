@@ -140,6 +140,9 @@ func (p *problem) floorTerms(keep [][workload.NumDataSpaces]bool, dec int, ft *f
 type floorTerms struct {
 	added, epw, cms, ratio [workload.NumDataSpaces][maxLevels]float64
 	rEpw, rAdded, rPart    [maxLevels]float64
+	// tiles[j] caches p.tilesAt(j) for decided levels (tilesOK[j]).
+	tiles   [maxLevels][workload.NumDataSpaces]int64
+	tilesOK [maxLevels]bool
 }
 
 // innerPair couples the innermost Weights and Outputs keepers' MAC-driven
@@ -281,13 +284,12 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 		}
 		prevSig = sig
 		oW, oI, oO := sig[3+int(W)], sig[3+int(workload.Inputs)], sig[3+int(O)]
-		for _, withReads := range []bool{false, true} {
-			base := added[W][oW] + added[workload.Inputs][oI] + added[O][oO]
-			if withReads {
-				base += ft.rAdded[oO]
-			}
-			if v, _ := p.hkTerm(keep, dec, c, ft, withReads, base); v > base {
-				pairs = append(pairs, pair{oW, oO, oI, v - base})
+		base := added[W][oW] + added[workload.Inputs][oI] + added[O][oO]
+		need := [2]float64{base, base + ft.rAdded[oO]}
+		v, _ := p.hkTerm(keep, dec, c, ft, need)
+		for form := range v {
+			if v[form] > need[form] {
+				pairs = append(pairs, pair{oW, oO, oI, v[form] - need[form]})
 			}
 		}
 	}

@@ -12,13 +12,13 @@ import (
 // words across the cut, whatever its loops. For each data space ds, k is
 // its highest keeper below c (-1: the MACs) and o its lowest keeper at or
 // above c; the term bounds the energy of o's reads of Weights and Inputs
-// and of o's Outputs updates (and, with withReads, o's Outputs reads too),
-// summed over o's instances. Levels 0..dec are decided in p.m (dec = -1:
-// nothing decided). It returns the bound (0 when there is none: an
+// and of o's Outputs updates, summed over o's instances, in two forms: v[0]
+// without and v[1] with o's Outputs reads. Levels 0..dec are decided in p.m (dec = -1:
+// nothing decided). It returns the bounds (0 when there is none: an
 // unbounded level below c, or a zero energy per word) and o per data
-// space. When the term cannot exceed need (its largest possible value,
+// space. When a form cannot exceed need[form] (its largest possible value,
 // MACs x 2 alpha^(3/2) / sqrt(K) less the rounding allowances, does not),
-// it returns 0 without computing it.
+// it is 0, not computed further.
 //
 // The argument: split the execution into segments (runs of consecutive
 // iterations of one temporal loop) of V MACs each, V in [A, max(4A, U)]
@@ -32,11 +32,12 @@ import (
 // the energy is at least MACs x min over V in that range of 3 (w_W w_I w_O
 // / RS)^(1/3) V^(-1/3) - K / V, w the weighted energies per word and K =
 // sum w R.
-func (p *problem) hkTerm(keep [][workload.NumDataSpaces]bool, dec, c int, ft *floorTerms, withReads bool, need float64) (float64, [workload.NumDataSpaces]int) {
-	var o, k [workload.NumDataSpaces]int
+func (p *problem) hkTerm(keep [][workload.NumDataSpaces]bool, dec, c int, ft *floorTerms, need [2]float64) (v [2]float64, o [workload.NumDataSpaces]int) {
+	var k [workload.NumDataSpaces]int
 	var w, res [workload.NumDataSpaces]float64
 	O := workload.Outputs
 	round := 0.0
+	wO1, round1 := 0.0, 0.0 // the second form's Outputs weight and extra rounding
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		o[ds], k[ds] = -1, -1
 		for j := c; j < p.L; j++ {
@@ -52,7 +53,7 @@ func (p *problem) hkTerm(keep [][workload.NumDataSpaces]bool, dec, c int, ft *fl
 			}
 		}
 		if o[ds] < 0 {
-			return 0, o
+			return v, o
 		}
 		oo, kk := o[ds], k[ds]
 		// f: the fraction of o's count that is the union's new points.
@@ -81,12 +82,12 @@ func (p *problem) hkTerm(keep [][workload.NumDataSpaces]bool, dec, c int, ft *fl
 		}
 		w[ds] = ft.epw[ds][oo] * f
 		round += 0.5 * float64(p.capAbove[oo+1]) * ft.epw[ds][oo]
-		if ds == O && withReads {
-			w[ds] = (ft.epw[ds][oo] + ft.rEpw[oo]) * f
-			round += ft.rEpw[oo] * ft.rPart[oo]
+		if ds == O {
+			wO1 = (ft.epw[ds][oo] + ft.rEpw[oo]) * f
+			round1 = ft.rEpw[oo] * ft.rPart[oo]
 		}
-		if w[ds] <= 0 {
-			return 0, o
+		if w[ds] <= 0 && (ds != O || wO1 <= 0) {
+			return v, o
 		}
 		if kk < 0 {
 			res[ds] = float64(max(p.capAbove[0], int64(p.a.MAC.Instances)))
@@ -94,12 +95,15 @@ func (p *problem) hkTerm(keep [][workload.NumDataSpaces]bool, dec, c int, ft *fl
 		}
 		inst := float64(max(p.capAbove[kk+1], int64(p.a.Levels[kk].Instances)))
 		if kk <= dec {
-			res[ds] = inst * float64(p.tilesAt(kk)[ds])
+			if !ft.tilesOK[kk] {
+				ft.tiles[kk], ft.tilesOK[kk] = p.tilesAt(kk), true
+			}
+			res[ds] = inst * float64(ft.tiles[kk][ds])
 			continue
 		}
 		eff := p.a.Levels[kk].EffectiveSize()
 		if eff <= 0 {
-			return 0, o
+			return v, o
 		}
 		n := 0.0
 		for d := range keep[kk] {
@@ -116,20 +120,32 @@ func (p *problem) hkTerm(keep [][workload.NumDataSpaces]bool, dec, c int, ft *fl
 		u *= float64(p.spatialProduct(i))
 	}
 	rs := float64(p.l.Dims[workload.R] * p.l.Dims[workload.S])
-	alpha := math.Cbrt(w[0] * w[1] * w[2] / rs)
-	K := w[0]*res[0] + w[1]*res[1] + w[2]*res[2]
 	macs := float64(p.mac)
-	if macs*2*math.Sqrt(alpha*alpha*alpha/K)-round <= need {
-		return 0, o
+	wO0 := w[O]
+	for form := range v {
+		if form == 1 {
+			w[O] = wO1
+			round += round1
+		}
+		if w[O] <= 0 {
+			continue
+		}
+		alpha := math.Cbrt(w[0] * w[1] * w[2] / rs)
+		K := w[0]*res[0] + w[1]*res[1] + w[2]*res[2]
+		if macs*2*math.Sqrt(alpha*alpha*alpha/K)-round <= need[form] {
+			continue
+		}
+		phi := func(v float64) float64 { return 3*alpha*math.Cbrt(1/v) - K/v }
+		v0 := math.Pow(K/alpha, 1.5)
+		best := 0.0
+		for _, a := range [...]float64{v0 / 4, v0 / 2.83, v0 / 2, v0 / 1.41, v0, u / 4, macs} {
+			a = min(max(a, 1), macs)
+			best = max(best, macs*min(phi(a), phi(max(4*a, u))))
+		}
+		v[form] = max(best-round, 0)
 	}
-	phi := func(v float64) float64 { return 3*alpha*math.Cbrt(1/v) - K/v }
-	v0 := math.Pow(K/alpha, 1.5)
-	best := 0.0
-	for _, a := range [...]float64{v0 / 4, v0 / 2.83, v0 / 2, v0 / 1.41, v0, u / 4, macs} {
-		a = min(max(a, 1), macs)
-		best = max(best, macs*min(phi(a), phi(max(4*a, u))))
-	}
-	return max(best-round, 0), o
+	w[O] = wO0
+	return v, o
 }
 
 // cutSig identifies what hkTerm depends on for cut c besides the decided

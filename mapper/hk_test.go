@@ -40,9 +40,9 @@ func hkCheck(p *problem, r *eval.Result) (terms int, worst float64, bad string) 
 		var ft floorTerms
 		p.floorTerms(keep, dec, &ft)
 		for c := 1; c < p.L; c++ {
-			for _, withReads := range []bool{false, true} {
-				v, o := p.hkTerm(keep, dec, c, &ft, withReads, 0)
-				if v <= 0 {
+			v, o := p.hkTerm(keep, dec, c, &ft, [2]float64{})
+			for form, withReads := range []bool{false, true} {
+				if v[form] <= 0 {
 					continue
 				}
 				terms++
@@ -52,9 +52,9 @@ func hkCheck(p *problem, r *eval.Result) (terms int, worst float64, bad string) 
 				if withReads {
 					actual += counter(workload.Outputs, o[workload.Outputs], true)
 				}
-				worst = max(worst, v/actual)
-				if v > actual*(1+1e-9) && bad == "" {
-					bad = fmt.Sprintf("cut %d (o %v, reads %v, dec %d): term %g > counters %g", c, o, withReads, dec, v, actual)
+				worst = max(worst, v[form]/actual)
+				if v[form] > actual*(1+1e-9) && bad == "" {
+					bad = fmt.Sprintf("cut %d (o %v, reads %v, dec %d): term %g > counters %g", c, o, withReads, dec, v[form], actual)
 				}
 			}
 		}
