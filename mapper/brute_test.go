@@ -363,6 +363,7 @@ func bruteCases(t *testing.T) []bruteCase {
 func TestBruteForce(t *testing.T) {
 	t0 := time.Now()
 	pairs, runs := 0, 0
+	hkTerms, hkWorst := 0, 0.0
 	for _, bc := range bruteCases(t) {
 		t.Logf("%s: %d layers", bc.arch.Name, len(bc.layers))
 		for _, l := range bc.layers {
@@ -380,6 +381,15 @@ func TestBruteForce(t *testing.T) {
 				keep := make([][workload.NumDataSpaces]bool, len(m.Levels))
 				for i := range m.Levels {
 					keep[i] = m.Levels[i].Keep
+				}
+				// Each Hong-Kung term on its own against its counters.
+				probs[0].m, probs[0].keep = m, keep
+				n, w, msg := hkCheck(probs[0], r)
+				hkTerms += n
+				hkWorst = max(hkWorst, w)
+				if msg != "" && bad < 3 {
+					bad++
+					t.Errorf("%s/%s: %s: %s", bc.arch.Name, l.Name, msg, m.Describe(bc.arch))
 				}
 				for _, p := range probs {
 					p.m, p.keep = m, keep
@@ -429,6 +439,7 @@ func TestBruteForce(t *testing.T) {
 		}
 	}
 	t.Logf("%d layer x architecture pairs, %d optimal searches checked against brute force in %s", pairs, runs, time.Since(t0))
+	t.Logf("%d Hong-Kung terms checked against their counters, largest term / counters %.3f", hkTerms, hkWorst)
 }
 
 func close(a, b score) bool {

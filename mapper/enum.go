@@ -29,6 +29,17 @@ import (
 // Every count is rounded per instance by the evaluator, so half a word per
 // possible instance is taken off.
 func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) float64 {
+	if p.L > maxLevels {
+		return p.eMAC
+	}
+	var ft floorTerms
+	e := p.floorTerms(keep, dec, &ft)
+	return e + p.pairFloor(keep, dec, &ft)
+}
+
+// floorTerms fills ft with energyFloor's per-counter terms and returns their
+// sum (with the MACs' energy and the fills term), before the coupling terms.
+func (p *problem) floorTerms(keep [][workload.NumDataSpaces]bool, dec int, ft *floorTerms) float64 {
 	e := p.eMAC
 	fan := func(j int) int64 { return int64(p.fx[j] * p.fy[j]) }
 	spatialOne := func(j int) bool {
@@ -37,15 +48,11 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 		}
 		return j <= dec && p.spatialProduct(j) == 1
 	}
-	if p.L > maxLevels {
-		return e
-	}
-	var ft floorTerms
 	added, epw, cms := &ft.added, &ft.epw, &ft.cms
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		// ratio[i]: lower bound on F_i / (cmax_i x groups_i); cm[i]: upper
 		// bound on cmax_i.
-		var ratio [maxLevels]float64
+		ratio := &ft.ratio[ds]
 		cm := &cms[ds]
 		for i := 0; i < p.L; i++ {
 			ratio[i], cm[i] = 1, 1
@@ -120,8 +127,7 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 			e += max(float64(p.foot[ds])-1, 0) * in.WriteEnergy / float64(max(in.BlockSize, 1))
 		}
 	}
-	e += p.innerPair(keep, dec, added, epw, cms)
-	return e + p.pairFloor(keep, dec, &ft)
+	return e
 }
 
 // floorTerms are the energy bound's per-counter terms, for the coupling
@@ -132,8 +138,11 @@ func (p *problem) energyFloor(keep [][workload.NumDataSpaces]bool, dec int) floa
 // rEpw[j] their energy per word and rPart[j] the words by which the reads
 // may fall short of the updates (partitions and rounding).
 type floorTerms struct {
-	added, epw, cms     [workload.NumDataSpaces][maxLevels]float64
-	rEpw, rAdded, rPart [maxLevels]float64
+	added, epw, cms, ratio [workload.NumDataSpaces][maxLevels]float64
+	rEpw, rAdded, rPart    [maxLevels]float64
+	// tiles[j] caches p.tilesAt(j) for decided levels (tilesOK[j]).
+	tiles   [maxLevels][workload.NumDataSpaces]int64
+	tilesOK [maxLevels]bool
 }
 
 // innerPair couples the innermost Weights and Outputs keepers' MAC-driven
@@ -145,9 +154,9 @@ type floorTerms struct {
 // (products of the fan-outs in each range and in their union), and the
 // two counts cost at least min over that region of e_W/U_W + e_O/U_O. It
 // returns what this adds to the two innermost keepers' terms.
-func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added, epw, cms *[workload.NumDataSpaces][maxLevels]float64) float64 {
+func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added, epw, cms *[workload.NumDataSpaces][maxLevels]float64) (gain float64, kw, ko int) {
 	if p.fx[0]*p.fy[0] != 1 && (dec < 0 || p.spatialProduct(0) != 1) {
-		return 0
+		return 0, -1, -1
 	}
 	W, O := workload.Weights, workload.Outputs
 	inner := func(ds workload.DataSpace) int {
@@ -158,9 +167,9 @@ func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added,
 		}
 		return -1
 	}
-	kw, ko := inner(W), inner(O)
+	kw, ko = inner(W), inner(O)
 	if kw < 0 || ko < 0 {
-		return 0
+		return 0, -1, -1
 	}
 	dW, dO := 1.0, 1.0
 	fW, fO, fM := 1.0, 1.0, 1.0
@@ -202,7 +211,7 @@ func (p *problem) innerPair(keep [][workload.NumDataSpaces]bool, dec int, added,
 		best = min(best, h(clamp(max(math.Sqrt(eW*fM/eO), lo))))
 	}
 	best -= 0.5 * (float64(p.capAbove[kw+1])*epw[W][kw] + float64(p.capAbove[ko+1])*epw[O][ko])
-	return max(0, best-added[W][kw]-added[O][ko])
+	return max(0, best-added[W][kw]-added[O][ko]), kw, ko
 }
 
 // pairFloor is the Weights/Outputs coupling term of the energy bound
@@ -262,6 +271,28 @@ func (p *problem) pairFloor(keep [][workload.NumDataSpaces]bool, dec int, ft *fl
 		gain       float64
 	}
 	var pairs []pair
+	// The innermost keepers' coupling (innerPair) and the traffic forced
+	// across each cut (hkTerm) compete for the same counters.
+	if g, kw, ko := p.innerPair(keep, dec, added, epw, cms); g > 0 {
+		pairs = append(pairs, pair{kw, ko, -1, g})
+	}
+	var prevSig [2 * workload.NumDataSpaces]int
+	for c := 1; c < p.L; c++ {
+		sig := cutSig(keep, c)
+		if c > 1 && sig == prevSig {
+			continue // the same term as the previous cut's
+		}
+		prevSig = sig
+		oW, oI, oO := sig[3+int(W)], sig[3+int(workload.Inputs)], sig[3+int(O)]
+		base := added[W][oW] + added[workload.Inputs][oI] + added[O][oO]
+		need := [2]float64{base, base + ft.rAdded[oO]}
+		v, _ := p.hkTerm(keep, dec, c, ft, need)
+		for form := range v {
+			if v[form] > need[form] {
+				pairs = append(pairs, pair{oW, oO, oI, v[form] - need[form]})
+			}
+		}
+	}
 	for jw := 0; jw < p.L-1; jw++ {
 		if !keep[jw][W] {
 			continue
