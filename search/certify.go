@@ -160,7 +160,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 
 // throttleFactors are the slow-downs throttle searches for, relative to the
 // cycles of each layer's most frugal pooled mapping.
-var throttleFactors = []float64{1.5, 2, 3, 4}
+var throttleFactors = []float64{1.25, 1.5, 2, 2.5, 3, 4, 6}
 
 // throttle adds slower, frugal mappings to the pools of d's hardware (the
 // latency objective under a power budget). A design meets the budget E/T <= P
