@@ -502,8 +502,10 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	// of least potential latency, when it is another hardware point and
 	// promises at least 1% less latency, is probed (its own mappings,
 	// throttled and combined) and, when the probe comes within
-	// probeMargin of the result, goes through the final stage as well.
-	if bp := bestPot; bp != nil && ctx.Err() == nil && !maps.Equal(bp.Params, res.Params) && c.potential(bp) < 0.99*res.LatencyMs {
+	// probeMargin of the result, goes through the final stage as well
+	// (with a deadline, only while the time for one is left).
+	spare := o.Until.IsZero() || time.Until(o.Until) > time.Duration(2+powerSteps)*c.fullCost
+	if bp := bestPot; bp != nil && spare && ctx.Err() == nil && !maps.Equal(bp.Params, res.Params) && c.potential(bp) < 0.99*res.LatencyMs {
 		pp := newPools(bp)
 		c.throttle(ctx, bp, pp)
 		probe := c.combine(bp, pp)
