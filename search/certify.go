@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/accelopt/accelopt/eval"
 	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapper"
 )
@@ -128,6 +129,9 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
 		}
 	}
+	if c.dual() {
+		c.throttle(ctx, d, pool)
+	}
 	cur := *c.combine(d, pool)
 	cur.Layers = append([]LayerDesign(nil), cur.Layers...)
 	_, objName := d.obj.mapperOptions()
@@ -152,4 +156,60 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		cur.Layers[i].Optimality = opt
 	}
 	return &cur
+}
+
+// throttleFactors are the slow-downs throttle searches for, relative to the
+// cycles of each layer's most frugal pooled mapping.
+var throttleFactors = []float64{1.25, 1.5, 2, 2.5, 3, 4, 6}
+
+// throttle adds slower, frugal mappings to the pools of d's hardware (the
+// latency objective under a power budget). A design meets the budget E/T <= P
+// only when its cycles are at least E/P, and on the designs the hardware
+// search ends at, the layers' most frugal mappings are much faster than that
+// (their cycles 50-70% of E/P on VGG-16 and ResNet-50): the final
+// combination then has to take faster mappings that cost more energy, or
+// slower ones that happen to be pooled. For every layer and slow-down k it
+// runs the local search from the most frugal pooled mapping, minimizing
+// energy times 1 + the relative shortfall of its cycles below k times that
+// mapping's: the most frugal mapping at least that slow.
+func (c *coopt) throttle(ctx context.Context, d *Design, pool pools) {
+	n := len(d.Layers)
+	workers := runtime.GOMAXPROCS(0)
+	scorers := make(chan *BatchScorer, workers)
+	for k := 0; k < workers; k++ {
+		scorers <- NewBatchScorer(d.Arch, 1)
+	}
+	found := make([][]*Found, n)
+	parallel.For(n, workers, func(i int) {
+		sc := <-scorers
+		defer func() { scorers <- sc }()
+		l := d.Layers[i].Layer
+		s, err := NewSpace(d.Arch, l, nil)
+		if err != nil {
+			return
+		}
+		inc := pool[i][0]
+		for _, ld := range pool[i][1:] {
+			if ld.Result.EnergyPJ < inc.Result.EnergyPJ {
+				inc = ld
+			}
+		}
+		for j, k := range throttleFactors {
+			tgt := k * float64(inc.Result.Cycles)
+			score := func(r *eval.Result) float64 {
+				return r.EnergyPJ * (1 + math.Max(0, tgt-float64(r.Cycles))/tgt)
+			}
+			f, err := s.Local(ctx, LocalOptions{Score: score, Starts: 4, Neighbours: 12, Patience: 4,
+				Seed: c.opts.Seed*1000003 + 0x7468 + uint64(i*len(throttleFactors)+j), Init: inc.Mapping, Workers: 1, Scorer: sc})
+			if err == nil {
+				found[i] = append(found[i], f)
+			}
+		}
+	})
+	for i, fs := range found {
+		for _, f := range fs {
+			c.evals += f.Evals
+			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: f.Mapping, Result: f.Result})
+		}
+	}
 }

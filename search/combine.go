@@ -1,5 +1,10 @@
 package search
 
+import "math"
+
+// sweepSteps is the number of angles combine's sweep tries.
+const sweepSteps = 256
+
 // pools holds, per layer, the distinct mappings found for one hardware point
 // at the end of a run (the polish, the power bisection's steps, the optimal
 // mapper's certification), each searched under its own power multiplier.
@@ -74,6 +79,35 @@ func (c *coopt) combine(d *Design, p pools) *Design {
 	// less energy (power headroom that a later switch may spend).
 	gain := func(x *Design) bool {
 		return c.better(x, cur) || (!c.better(cur, x) && x.EnergyUJ < cur.EnergyUJ*(1-1e-12))
+	}
+	// Sweep: every layer takes its pooled mapping of least
+	// cos(phi)*r*cycles + sin(phi)*energy, r the design's energy per cycle,
+	// for angles phi from cycles alone through energy alone to slowness
+	// rewarded (phi > pi/2: what a binding power budget asks for when the
+	// frugal mappings are too fast). Each angle's combination lies on the
+	// lower hull of the pooled (cycles, energy) totals; the local search
+	// below starts from the best of them when it beats d's own.
+	if r := E / math.Max(T, 1); r > 0 {
+		sp := make([]int, n)
+		for k := 1; k < sweepSteps; k++ {
+			phi := math.Pi * float64(k) / sweepSteps
+			a, b := math.Cos(phi)*r, math.Sin(phi)
+			var t, e float64
+			for i := range cs {
+				sp[i] = 0
+				for j, x := range cs[i] {
+					if a*x.t+b*x.e < a*cs[i][sp[i]].t+b*cs[i][sp[i]].e {
+						sp[i] = j
+					}
+				}
+				t += cs[i][sp[i]].t
+				e += cs[i][sp[i]].e
+			}
+			if tent := judge(t, e); gain(tent) {
+				cur, T, E = tent, t, e
+				copy(pick, sp)
+			}
+		}
 	}
 	for moved := true; moved; {
 		moved = false

@@ -163,6 +163,21 @@ func (c *coopt) step(a, b *Design, lambda float64) bool {
 	return la < lb*(1-1e-12)
 }
 
+// potential is a design's latency if its layers could be slowed down at no
+// energy cost until the power budget holds: the larger of its latency and
+// E/P (ms).
+func (c *coopt) potential(d *Design) float64 {
+	if p := c.opts.Budgets.MaxPowerW; p > 0 {
+		return math.Max(d.LatencyMs, d.EnergyUJ/(p*1e3))
+	}
+	return d.LatencyMs
+}
+
+// probeMargin is how close (relative) the probe of the design of least
+// potential latency must come to the result for the final stage to run on
+// it (see CoOptimize).
+const probeMargin = 1.01
+
 // value is the quantity the run minimizes.
 func (c *coopt) value(d *Design) float64 {
 	if w := c.opts.WeightedSum; w > 0 {
@@ -313,7 +328,14 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	st.StartValue = c.value(cur)
 	// best is the best design evaluated anywhere in the run.
 	best := cur
+	// bestPot is the design of least potential latency (see potential),
+	// feasible or not: a candidate for the final stage besides best.
+	var bestPot *Design
 	keep := func(d *Design) {
+		if d != nil && c.dual() && (o.Budgets.MaxAreaMM2 <= 0 || d.AreaMM2 <= o.Budgets.MaxAreaMM2) &&
+			(bestPot == nil || c.potential(d) < c.potential(bestPot)) {
+			bestPot = d
+		}
 		if d != nil && c.better(d, best) {
 			best = d
 			if o.OnBest != nil {
@@ -433,39 +455,71 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 		c.descend(ctx, or.d, or.lambda, until, st, keep, tag)
 	}
-	// The polish searches the best design's hardware at its multiplier.
-	if best.lambda > 0 {
-		lambda = best.lambda
+	final := func(b *Design) *Design {
+		// The polish searches the design's hardware at its multiplier.
+		lambda := lambda
+		if b.lambda > 0 {
+			lambda = b.lambda
+		}
+		// Polish the hardware with a larger mapping search, then spend the
+		// unused power budget; every mapping these searches find on that
+		// hardware is pooled per layer for the final combination.
+		pool := newPools(b)
+		if ctx.Err() == nil {
+			hw := b.Params
+			collect := func(d *Design) {
+				keep(d)
+				if d != nil && maps.Equal(d.Params, hw) {
+					pool.add(d)
+					if c.better(d, b) {
+						b = d
+					}
+				}
+			}
+			c.warmFrom(b)
+			if d, _, err := c.evaluateWithBudget(ctx, b.Params, lambda, 2*o.Starts); err == nil {
+				collect(d)
+			}
+			c.spendPower(ctx, b, collect)
+		}
+		// Certify the result: the optimal mapper on every layer of its
+		// hardware; the best combination of pooled mappings is returned.
+		if ctx.Err() == nil && o.CertifyEvals >= 0 {
+			evals := o.CertifyEvals
+			if evals == 0 {
+				evals = CertifyEvals
+			}
+			return c.certify(ctx, b, evals, pool)
+		} else if ctx.Err() == nil {
+			return c.combine(b, pool)
+		}
+		return b
 	}
-	// Polish the best hardware with a larger mapping search, then spend the
-	// unused power budget; every mapping these searches find on that
-	// hardware is pooled per layer for the final combination.
-	pool := newPools(best)
-	if ctx.Err() == nil {
-		hw := best.Params
-		collect := func(d *Design) {
-			keep(d)
-			if d != nil && maps.Equal(d.Params, hw) {
-				pool.add(d)
+	res := final(best)
+	// Under a power budget the result is bounded by its energy: a design
+	// whose mappings are faster than the budget allows is over it, but
+	// slowed down (throttle) it may beat the best feasible one. The design
+	// of least potential latency, when it is another hardware point and
+	// promises at least 1% less latency, is probed (its own mappings,
+	// throttled and combined) and, when the probe comes within
+	// probeMargin of the result, goes through the final stage as well
+	// (with a deadline, only while the time for one is left).
+	spare := o.Until.IsZero() || time.Until(o.Until) > time.Duration(2+powerSteps)*c.fullCost
+	if bp := bestPot; bp != nil && spare && ctx.Err() == nil && !maps.Equal(bp.Params, res.Params) && c.potential(bp) < 0.99*res.LatencyMs {
+		pp := newPools(bp)
+		c.throttle(ctx, bp, pp)
+		probe := c.combine(bp, pp)
+		if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
+			r2 := final(bp)
+			if c.better(probe, r2) {
+				r2 = probe // the combination is a local search: from elsewhere it can end worse
+			}
+			if c.better(r2, res) {
+				res = r2
 			}
 		}
-		c.warmFrom(best)
-		if d, _, err := c.evaluateWithBudget(ctx, best.Params, lambda, 2*o.Starts); err == nil {
-			collect(d)
-		}
-		c.spendPower(ctx, best, collect)
 	}
-	// Certify the result: the optimal mapper on every layer of its hardware;
-	// the best combination of pooled mappings is returned.
-	if ctx.Err() == nil && o.CertifyEvals >= 0 {
-		evals := o.CertifyEvals
-		if evals == 0 {
-			evals = CertifyEvals
-		}
-		best = c.certify(ctx, best, evals, pool)
-	} else if ctx.Err() == nil {
-		best = c.combine(best, pool)
-	}
+	best = res
 	st.Interrupted = ctx.Err() != nil
 	st.Evaluations = c.evals
 	st.Runtime = time.Since(t0)

@@ -1,0 +1,63 @@
+package search
+
+import (
+	"context"
+	"testing"
+
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/workload"
+)
+
+// TestThrottle checks that throttle pools, for every slow-down factor k, a
+// mapping at least k times slower than the layer's most frugal one that costs
+// little more energy: on the template's default hardware the frugal mappings
+// of these layers leave most of the array's speed unused under a power
+// budget, and slowing them down should be nearly free.
+func TestThrottle(t *testing.T) {
+	a, err := arch.Template("eyeriss", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		layer workload.Layer
+		// maxExtra bounds the relative extra energy of the slow mapping.
+		maxExtra float64
+	}{
+		{"3x3", workload.NewConv("3x3", 64, 64, 3, 3, 28, 28), 0.15},
+		{"1x1", workload.NewConv("1x1", 128, 256, 1, 1, 14, 14), 0.15},
+		{"3x3 deep", workload.NewConv("3x3 deep", 256, 256, 3, 3, 14, 14), 0.15},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewSpace(a, tc.layer, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := s.Local(context.Background(), LocalOptions{Score: func(r *eval.Result) float64 { return r.EnergyPJ },
+				Starts: 8, Seed: 1, Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := &Design{Arch: a, Layers: []LayerDesign{{Layer: tc.layer, Mapping: f.Mapping, Result: f.Result}},
+				obj: layerObjective{cyc: 1, en: 1}}
+			c := &coopt{opts: CoOptions{Objective: NetLatency, Budgets: Budgets{MaxPowerW: 0.6}, Seed: 1}}
+			p := newPools(d)
+			c.throttle(context.Background(), d, p)
+			t0, e0 := float64(f.Result.Cycles), f.Result.EnergyPJ
+			for _, k := range throttleFactors {
+				best := -1.0
+				for _, ld := range p[0] {
+					if float64(ld.Result.Cycles) >= k*t0 && (best < 0 || ld.Result.EnergyPJ < best) {
+						best = ld.Result.EnergyPJ
+					}
+				}
+				t.Logf("k %.1f: frugal %.0f cycles %.4g pJ; slow %.4g pJ (%+.1f%%)", k, t0, e0, best, 100*(best/e0-1))
+				if best < 0 || best > e0*(1+tc.maxExtra) {
+					t.Errorf("k %.1f: no pooled mapping %.1fx slower within %.0f%% of the frugal one's energy", k, k, 100*tc.maxExtra)
+				}
+			}
+		})
+	}
+}
