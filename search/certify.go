@@ -135,27 +135,46 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 	cur := *c.combine(d, pool)
 	cur.Layers = append([]LayerDesign(nil), cur.Layers...)
 	_, objName := d.obj.mapperOptions()
-	scale := 1.0
-	if !d.obj.edp && d.obj.cyc > 0 {
-		scale = d.obj.cyc
-	}
 	for i, r := range res {
 		if r == nil {
 			continue
 		}
-		opt := &Optimality{Optimal: r.Optimal, Bound: r.Bound, Gap: r.Gap, Evaluated: r.Evaluated,
+		opt := Optimality{Optimal: r.Optimal, Bound: r.Bound, Gap: r.Gap, Evaluated: r.Evaluated,
 			Pruned: r.Pruned, Seconds: secs[i], Objective: objName}
-		if ld := cur.Layers[i]; ld.Result.Cycles != r.Eval.Cycles || ld.Result.EnergyPJ != r.Eval.EnergyPJ {
-			s := d.obj.score(ld.Result) / scale
-			opt.Optimal = r.Optimal && s <= r.Score
-			opt.Gap = 0
-			if !opt.Optimal && s > 0 {
-				opt.Gap = max(0, (s-r.Bound)/s)
-			}
-		}
-		cur.Layers[i].Optimality = opt
+		cur.Layers[i].Optimality = certificate(opt, r.Score, r.Eval, cur.Layers[i].Result, d.obj)
 	}
 	return &cur
+}
+
+// certificate is the record of a layer's mapping whose result is x, on the
+// hardware where the optimal mapper, under objective obj, found mapping
+// result best (score bestScore, in obj's scale) with record opt: opt itself
+// when x is best's result, else opt with x's own optimality and gap.
+func certificate(opt Optimality, bestScore float64, best, x *eval.Result, obj layerObjective) *Optimality {
+	if x.Cycles != best.Cycles || x.EnergyPJ != best.EnergyPJ {
+		s := obj.score(x) / obj.scale()
+		opt.Optimal = opt.Optimal && s <= bestScore
+		opt.Gap = 0
+		if !opt.Optimal && s > 0 {
+			opt.Gap = max(0, (s-opt.Bound)/s)
+		}
+	}
+	return &opt
+}
+
+// recertify gives every layer of d, a design on the hardware of the
+// certified design cert (other mappings), cert's certificate with the
+// optimality and gap of d's own mapping.
+func recertify(d, cert *Design) {
+	d.Layers = append([]LayerDesign(nil), d.Layers...)
+	for i := range d.Layers {
+		c := cert.Layers[i]
+		if c.Optimality == nil {
+			continue
+		}
+		d.Layers[i].Optimality = certificate(*c.Optimality, cert.obj.score(c.Result)/cert.obj.scale(),
+			c.Result, d.Layers[i].Result, cert.obj)
+	}
 }
 
 // throttleFactors are the slow-downs throttle searches for, relative to the

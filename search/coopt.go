@@ -99,6 +99,15 @@ type layerObjective struct {
 	edp     bool
 }
 
+// scale is what the optimal mapper's scores are divided by relative to
+// score (its objective is cycles + (en/cyc)*energy).
+func (o layerObjective) scale() float64 {
+	if !o.edp && o.cyc > 0 {
+		return o.cyc
+	}
+	return 1
+}
+
 func (o layerObjective) score(r *eval.Result) float64 {
 	if o.edp {
 		return r.EnergyPJ * float64(r.Cycles)
@@ -512,7 +521,11 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
 			r2 := final(bp)
 			if c.better(probe, r2) {
-				r2 = probe // the combination is a local search: from elsewhere it can end worse
+				// The combination is a local search: from elsewhere it
+				// can end worse. The probe's mappings are on r2's
+				// hardware: r2's certificates bound them.
+				recertify(probe, r2)
+				r2 = probe
 			}
 			if c.better(r2, res) {
 				res = r2

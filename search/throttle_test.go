@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/accelopt/accelopt/arch"
@@ -59,5 +60,30 @@ func TestThrottle(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRecertify checks that a design on certified hardware gets the
+// certificates: unchanged for the certified mappings, its own optimality
+// and gap for the others.
+func TestRecertify(t *testing.T) {
+	obj := layerObjective{cyc: 2, en: 1} // scores in cycles + 0.5*energy
+	best := &eval.Result{Cycles: 100, EnergyPJ: 50}
+	worse := &eval.Result{Cycles: 150, EnergyPJ: 50}
+	cert := &Design{obj: obj, Layers: []LayerDesign{
+		{Result: best, Optimality: &Optimality{Optimal: true, Bound: 125, Objective: "x"}},
+		{Result: best, Optimality: &Optimality{Optimal: false, Bound: 100, Gap: 0.2, Objective: "x"}},
+	}}
+	d := &Design{Layers: []LayerDesign{{Result: best}, {Result: worse}}}
+	recertify(d, cert)
+	if o := d.Layers[0].Optimality; o == nil || !o.Optimal || o.Gap != 0 || o.Bound != 125 {
+		t.Errorf("certified mapping: %+v", o)
+	}
+	// worse scores 150 + 25 = 175 against the bound 100: gap 75/175.
+	if o := d.Layers[1].Optimality; o == nil || o.Optimal || math.Abs(o.Gap-75.0/175) > 1e-12 || o.Objective != "x" {
+		t.Errorf("other mapping: %+v", o)
+	}
+	if cert.Layers[1].Optimality.Gap != 0.2 {
+		t.Error("recertify changed the certified design's record")
 	}
 }
