@@ -432,14 +432,14 @@ func TestCoordinateRestart(t *testing.T) {
 	}
 	// A separate worker runs the queue dry while no coordinator runs.
 	var wlog eventLog
-	wctx, stopW := context.WithTimeout(context.Background(), 60*time.Second)
+	wctx, stopW := context.WithTimeout(context.Background(), 180*time.Second)
 	defer stopW()
 	if err := Work(wctx, nc, WorkerOptions{Concurrency: 2, IdleExit: 1500 * time.Millisecond, OnEvent: wlog.add}); err != nil {
 		t.Fatal(err)
 	}
 	// The second coordinator only collects.
 	var clog eventLog
-	ctx2, stop2 := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx2, stop2 := context.WithTimeout(context.Background(), 180*time.Second)
 	defer stop2()
 	if err := Coordinate(ctx2, nc, s, jobs, CoordinatorOptions{OnEvent: clog.add}); err != nil {
 		t.Fatal(err)
