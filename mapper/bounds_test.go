@@ -262,15 +262,111 @@ func TestTileTermsRandom(t *testing.T) {
 	if testing.Short() {
 		n = 1500
 	}
-	archs, layers := randomBoundCases(t)
-	rng := rand.New(rand.NewPCG(17, 2026))
-	checked, terms, below, bad := 0, 0, 0, 0
+	terms, below, bad := 0, 0, 0
 	fail := func(format string, args ...any) {
 		if bad < 5 {
 			t.Errorf(format, args...)
 		}
 		bad++
 	}
+	checked := eachRandomMapping(t, n, 17, [3]float64{0.3, 0.5, 0.7},
+		func(a *arch.Arch, l workload.Layer, p *problem, m *mapping.Mapping, r *eval.Result) {
+			keep := make([][workload.NumDataSpaces]bool, p.L)
+			for i := range m.Levels {
+				keep[i] = m.Levels[i].Keep
+			}
+			// classCaps against the mapping's classes.
+			for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+				for lo := 0; lo < p.L; lo++ {
+					prod := 1.0
+					for hi := lo; hi < p.L; hi++ {
+						_, _, c := p.classStats(hi, ds)
+						prod *= float64(c)
+						if cap := p.clsCap[ds][lo*p.L+hi]; prod > cap {
+							fail("%s/%s: %s classes of levels %d..%d multiply to %g > classCaps %g: %s",
+								a.Name, l.Name, ds, lo, hi, prod, cap, m.Describe(a))
+						}
+					}
+				}
+			}
+			// Each tile-shape term against its counters, with the
+			// root's view (nothing decided).
+			var epw, cms [workload.NumDataSpaces][maxLevels]float64
+			for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+				for i, lv := range a.Levels {
+					cms[ds][i] = float64(p.fx[i] * p.fy[i])
+					en := lv.ReadEnergy
+					if ds == workload.Outputs {
+						en = lv.UpdateEnergy
+					}
+					epw[ds][i] = en / float64(max(lv.BlockSize, 1))
+				}
+			}
+			counter := func(ds workload.DataSpace, k int) float64 {
+				st := r.Levels[k].DataSpaces[ds.String()]
+				if st == nil {
+					return 0
+				}
+				c := st.Reads
+				if ds == workload.Outputs {
+					c = st.Updates
+				}
+				return float64(c) * float64(st.UtilizedInstances) * epw[ds][k]
+			}
+			for j := 0; j < p.L-1; j++ {
+				if eff := a.Levels[j].EffectiveSize(); eff <= 0 || eff > 64 {
+					continue
+				}
+				sp, ko, ok := p.tileSpec(keep, j, -1, &epw, &cms)
+				if !ok {
+					continue
+				}
+				variants := []tripleSpec{sp}
+				if sp.kind[workload.Inputs] == tileBelow {
+					sp0 := sp
+					sp0.kind[workload.Inputs], sp0.wpw[workload.Inputs] = tileNone, 0
+					variants = append(variants, sp0)
+				}
+				for _, v := range variants {
+					actual, round := 0.0, 0.0
+					for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+						if v.kind[ds] != tileNone {
+							actual += counter(ds, ko[ds])
+							round += 0.5 * float64(p.capAbove[j+1]) * epw[ds][ko[ds]]
+						}
+					}
+					lb := p.tripleFloor(v)
+					if lb > 0 {
+						terms++
+						if v.kind != sp.kind || sp.kind[workload.Inputs] == tileBelow ||
+							sp.kind[workload.Weights] == tileBelow || sp.kind[workload.Outputs] == tileBelow {
+							below++
+						}
+					}
+					if lb-round > actual*(1+1e-9) {
+						fail("%s/%s: tile-shape term at %s (kinds %v) %g > counters %g: %s",
+							a.Name, l.Name, a.Levels[j].Name, v.kind, lb-round, actual, m.Describe(a))
+					}
+				}
+			}
+		})
+	t.Logf("%d random legal mappings, %d tile-shape terms (%d with a data space kept below the level) checked", checked, terms, below)
+	if below < 100 {
+		t.Errorf("only %d tile-shape terms with a data space kept below the level: the test does not exercise them", below)
+	}
+}
+
+// eachRandomMapping calls check on random legal mappings (about n in all,
+// drawn with rand seed (seed, 2026) and the three spatial biases in turn)
+// of every random bound case, each evaluated exactly, with the case's
+// problem (energy objective; p.m set to the mapping). It returns how many
+// mappings were checked.
+func eachRandomMapping(t *testing.T, n int, seed uint64, biases [3]float64,
+	check func(a *arch.Arch, l workload.Layer, p *problem, m *mapping.Mapping, r *eval.Result)) int {
+	t.Helper()
+	archs, layers := randomBoundCases(t)
+	rng := rand.New(rand.NewPCG(seed, 2026))
+	checked := 0
 	for _, a := range archs {
 		for _, l := range layers {
 			p, err := newProblem(a, l, Options{Objective: Energy})
@@ -280,7 +376,7 @@ func TestTileTermsRandom(t *testing.T) {
 			var ev eval.Evaluator
 			found := 0
 			for try := 0; try < 200*n/len(archs)/len(layers) && found < n/len(archs)/len(layers); try++ {
-				m := randomMapping(a, l, rng, []float64{0.3, 0.5, 0.7}[try%3])
+				m := randomMapping(a, l, rng, biases[try%3])
 				if m.Validate(a, l) != nil || !eval.Fits(a, l, m) {
 					continue
 				}
@@ -290,90 +386,10 @@ func TestTileTermsRandom(t *testing.T) {
 				}
 				found++
 				p.m = m
-				keep := make([][workload.NumDataSpaces]bool, p.L)
-				for i := range m.Levels {
-					keep[i] = m.Levels[i].Keep
-				}
-				// classCaps against the mapping's classes.
-				for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-					for lo := 0; lo < p.L; lo++ {
-						prod := 1.0
-						for hi := lo; hi < p.L; hi++ {
-							_, _, c := p.classStats(hi, ds)
-							prod *= float64(c)
-							if cap := p.clsCap[ds][lo*p.L+hi]; prod > cap {
-								fail("%s/%s: %s classes of levels %d..%d multiply to %g > classCaps %g: %s",
-									a.Name, l.Name, ds, lo, hi, prod, cap, m.Describe(a))
-							}
-						}
-					}
-				}
-				// Each tile-shape term against its counters, with the
-				// root's view (nothing decided).
-				var epw, cms [workload.NumDataSpaces][maxLevels]float64
-				for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-					for i, lv := range a.Levels {
-						cms[ds][i] = float64(p.fx[i] * p.fy[i])
-						en := lv.ReadEnergy
-						if ds == workload.Outputs {
-							en = lv.UpdateEnergy
-						}
-						epw[ds][i] = en / float64(max(lv.BlockSize, 1))
-					}
-				}
-				counter := func(ds workload.DataSpace, k int) float64 {
-					st := r.Levels[k].DataSpaces[ds.String()]
-					if st == nil {
-						return 0
-					}
-					c := st.Reads
-					if ds == workload.Outputs {
-						c = st.Updates
-					}
-					return float64(c) * float64(st.UtilizedInstances) * epw[ds][k]
-				}
-				for j := 0; j < p.L-1; j++ {
-					if eff := a.Levels[j].EffectiveSize(); eff <= 0 || eff > 64 {
-						continue
-					}
-					sp, ko, ok := p.tileSpec(keep, j, -1, &epw, &cms)
-					if !ok {
-						continue
-					}
-					variants := []tripleSpec{sp}
-					if sp.kind[workload.Inputs] == tileBelow {
-						sp0 := sp
-						sp0.kind[workload.Inputs], sp0.wpw[workload.Inputs] = tileNone, 0
-						variants = append(variants, sp0)
-					}
-					for _, v := range variants {
-						actual, round := 0.0, 0.0
-						for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-							if v.kind[ds] != tileNone {
-								actual += counter(ds, ko[ds])
-								round += 0.5 * float64(p.capAbove[j+1]) * epw[ds][ko[ds]]
-							}
-						}
-						lb := p.tripleFloor(v)
-						if lb > 0 {
-							terms++
-							if v.kind != sp.kind || sp.kind[workload.Inputs] == tileBelow ||
-								sp.kind[workload.Weights] == tileBelow || sp.kind[workload.Outputs] == tileBelow {
-								below++
-							}
-						}
-						if lb-round > actual*(1+1e-9) {
-							fail("%s/%s: tile-shape term at %s (kinds %v) %g > counters %g: %s",
-								a.Name, l.Name, a.Levels[j].Name, v.kind, lb-round, actual, m.Describe(a))
-						}
-					}
-				}
+				check(a, l, p, m, r)
 			}
 			checked += found
 		}
 	}
-	t.Logf("%d random legal mappings, %d tile-shape terms (%d with a data space kept below the level) checked", checked, terms, below)
-	if below < 100 {
-		t.Errorf("only %d tile-shape terms with a data space kept below the level: the test does not exercise them", below)
-	}
+	return checked
 }

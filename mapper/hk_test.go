@@ -2,10 +2,11 @@ package mapper
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
+	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -71,42 +72,20 @@ func TestHKRandom(t *testing.T) {
 	if testing.Short() {
 		n = 1500
 	}
-	archs, layers := randomBoundCases(t)
-	rng := rand.New(rand.NewPCG(29, 2026))
-	checked, terms, bad := 0, 0, 0
+	terms, bad := 0, 0
 	worst := 0.0
-	for _, a := range archs {
-		for _, l := range layers {
-			p, err := newProblem(a, l, Options{Objective: Energy})
-			if err != nil {
-				t.Fatal(err)
+	checked := eachRandomMapping(t, n, 29, [3]float64{0.1, 0.3, 0.5},
+		func(a *arch.Arch, l workload.Layer, p *problem, m *mapping.Mapping, r *eval.Result) {
+			n, w, msg := hkCheck(p, r)
+			terms += n
+			worst = max(worst, w)
+			if msg != "" {
+				if bad < 5 {
+					t.Errorf("%s/%s: %s: %s", a.Name, l.Name, msg, m.Describe(a))
+				}
+				bad++
 			}
-			var ev eval.Evaluator
-			found := 0
-			for try := 0; try < 200*n/len(archs)/len(layers) && found < n/len(archs)/len(layers); try++ {
-				m := randomMapping(a, l, rng, []float64{0.1, 0.3, 0.5}[try%3])
-				if m.Validate(a, l) != nil || !eval.Fits(a, l, m) {
-					continue
-				}
-				r, err := ev.Layer(a, l, m)
-				if err != nil {
-					continue
-				}
-				found++
-				p.m = m
-				n, w, msg := hkCheck(p, r)
-				terms += n
-				worst = max(worst, w)
-				if msg != "" {
-					if bad < 5 {
-						t.Errorf("%s/%s: %s: %s", a.Name, l.Name, msg, m.Describe(a))
-					}
-					bad++
-				}
-			}
-			checked += found
-		}
-	}
+		})
 	t.Logf("%d random legal mappings, %d Hong-Kung terms checked, largest term / counters %.3f", checked, terms, worst)
 	if terms < 500 {
 		t.Errorf("only %d Hong-Kung terms: the test does not exercise them", terms)
