@@ -1,6 +1,9 @@
 package deltas
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // Share is the average volume each element of a fan-out receives from its
 // parent, computed as timeloop-model v3.0.3 computes it (its
@@ -86,15 +89,10 @@ func Share(steps []Point, ends []int64, s0 int64) float64 {
 	if len(hist) == 1 {
 		return float64(s0)
 	}
-	ms := make([]int64, 0, len(hist))
-	for m := range hist {
-		ms = append(ms, m)
-	}
-	slices.Sort(ms)
 	// One bucket per group size: (m, hist[m]) in ascending order, holding
 	// hist[m] deltas of s0 points each.
 	share := 0.0
-	for _, m := range ms {
+	for _, m := range slices.Sorted(maps.Keys(hist)) {
 		share += bucket(hist[m], m, fanout, s0)
 	}
 	return share

@@ -1,6 +1,7 @@
 package deltas
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -83,11 +84,7 @@ func TestShareRandom(t *testing.T) {
 			fanout *= e
 		}
 		hist := elementHistogram(steps, ends)
-		ms := make([]int64, 0, len(hist))
-		for m := range hist {
-			ms = append(ms, m)
-		}
-		slices.Sort(ms)
+		ms := slices.Sorted(maps.Keys(hist))
 		want := float64(s0)
 		if len(ms) > 1 {
 			want = 0
