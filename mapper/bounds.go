@@ -76,33 +76,10 @@ func (p *problem) classStats(j int, ds workload.DataSpace) (f, groups, cmax int6
 	// The two sliding coordinates: w = Wdil*R + Wstride*P, h = Hdil*S +
 	// Hstride*Q.
 	coord := func(a, b workload.Dim, da, sb int) {
-		ea, eb := int64(max(lv.Spatial[a], 1)), int64(max(lv.Spatial[b], 1))
-		xa, xb := scale(a)*int64(da), scale(b)*int64(sb)
-		if ea == 1 || eb == 1 {
-			groups *= ea * eb
-			return
-		}
-		// The values u*xa + v*xb, sorted: distinct ones and the longest
-		// run of equal ones.
-		var vals [64]int64
-		buf := vals[:0]
-		for u := int64(0); u < ea; u++ {
-			for v := int64(0); v < eb; v++ {
-				buf = append(buf, u*xa+v*xb)
-			}
-		}
-		slices.Sort(buf)
-		var distinct, m, run int64
-		for k := range buf {
-			if k == 0 || buf[k] != buf[k-1] {
-				distinct++
-				run = 0
-			}
-			run++
-			m = max(m, run)
-		}
-		groups *= distinct
-		cmax *= m
+		ea, eb := max(lv.Spatial[a], 1), max(lv.Spatial[b], 1)
+		distinct, m := slideCount(ea, eb, scale(a)*int64(da), scale(b)*int64(sb))
+		groups *= int64(distinct)
+		cmax *= int64(m)
 	}
 	coord(workload.R, workload.P, p.l.Wdilation, p.l.Wstride)
 	coord(workload.S, workload.Q, p.l.Hdilation, p.l.Hstride)
