@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -271,7 +272,9 @@ type coopt struct {
 	net   workload.Network
 	opts  CoOptions
 	evals int
-	calls uint64
+	// searched counts the mapping searches per hardware point and start
+	// count (searchSeed).
+	searched map[string]uint64
 	// warm holds the best mapping per layer seen for the current hardware.
 	warm []*mapping.Mapping
 	// base is the energy weight of the latency objective's mapping score.
@@ -931,8 +934,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	n := len(c.net.Layers)
 	found := make([]*Found, n)
 	errs := make([]error, n)
-	base := c.calls
-	c.calls += uint64(n)
+	base := c.searchSeed(p, starts)
 	// One batched scorer per goroutine, shared by the layers it searches
 	// (they share the architecture): a scorer's scratch space is sizeable.
 	workers := runtime.GOMAXPROCS(0)
@@ -953,7 +955,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		// dropped: otherwise a smaller buffer or array would be judged by
 		// random starts against its neighbours' warm-started mappings.
 		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
-			Seed: c.opts.Seed*1000003 + base + uint64(i) + 1, Init: s.Refit(c.warm[i]), Workers: 1, Scorer: sc})
+			Seed: base + uint64(i) + 1, Init: s.Refit(c.warm[i]), Workers: 1, Scorer: sc})
 		if err != nil {
 			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}
@@ -974,6 +976,26 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	finishDesign(d, energy, c.opts.Budgets, c.opts.WeightedSum > 0)
 	c.lastT, c.lastE = float64(d.Cycles), energy
 	return d, nil
+}
+
+// searchSeed returns the base seed of the layers' mapping searches at
+// hardware point p with the given starts. It depends on the run's seed, the
+// point, the starts and how many times the point was searched with them
+// before, not on the searches made elsewhere: with a seed drawn from a
+// running count of searches, a stage that searched anything (the NLP stage,
+// say) shifted the random stream of every later search, so a run without
+// the stage differed from one with it even where the stage changed nothing,
+// and an ablation compared random draws as much as stages.
+func (c *coopt) searchSeed(p map[string]float64, starts int) uint64 {
+	key := fmt.Sprintf("%s|%d", paramString(p), starts)
+	if c.searched == nil {
+		c.searched = map[string]uint64{}
+	}
+	k := c.searched[key]
+	c.searched[key] = k + 1
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%d", key, k)
+	return c.opts.Seed*1000003 ^ h.Sum64()
 }
 
 // finishDesign sets a design's latency, energy, power and budget check from

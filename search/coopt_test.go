@@ -2,10 +2,13 @@ package search
 
 import (
 	"context"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/accelopt/accelopt/arch"
+	"github.com/accelopt/accelopt/mapping"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -61,5 +64,46 @@ func TestCoOptimizeInterrupted(t *testing.T) {
 	}
 	if !st.Interrupted {
 		t.Errorf("run not marked interrupted (took %v)", st.Runtime)
+	}
+}
+
+// TestSearchSeedsIgnoreEarlierSearches checks that a hardware point's
+// mapping searches do not depend on what was searched elsewhere before: a
+// run that first searched another point (as the NLP stage does) finds the
+// same mappings at the point as one that did not, and a repeated search of
+// a point gets a new seed.
+func TestSearchSeedsIgnoreEarlierSearches(t *testing.T) {
+	net := smallNet()
+	o := CoOptions{Template: "eyeriss", Objective: NetLatency, Seed: 3, Starts: 4}
+	params, err := arch.TemplateParams("eyeriss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := copyParams(params)
+	other["glb_depth"] /= 4
+	ctx := context.Background()
+	run := func(first map[string]float64) *Design {
+		c := &coopt{net: net, opts: o, warm: make([]*mapping.Mapping, len(net.Layers))}
+		if first != nil {
+			if _, err := c.evaluate(ctx, first, 1e-3, 4); err != nil {
+				t.Fatal(err)
+			}
+			clear(c.warm) // the same warm starts (none) at the point
+		}
+		d, err := c.evaluate(ctx, params, 1e-3, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	a, b := run(nil), run(other)
+	for i := range a.Layers {
+		if !reflect.DeepEqual(a.Layers[i].Mapping, b.Layers[i].Mapping) {
+			t.Errorf("layer %s: the mapping found depends on an earlier search of another point", a.Layers[i].Layer.Name)
+		}
+	}
+	c := &coopt{opts: o}
+	if s1, s2 := c.searchSeed(params, 4), c.searchSeed(params, 4); s1 == s2 {
+		t.Errorf("a repeated search of a point got the same seed %d", s1)
 	}
 }
