@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -467,7 +468,10 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 		c.descend(ctx, or.d, or.lambda, until, st, keep, tag)
 	}
-	final := func(b *Design) *Design {
+	// final is the final stage. A lite one (for the depth variants below)
+	// takes b's own search as the polish, bisects the power multiplier in
+	// half the steps and certifies with half the evaluations.
+	final := func(b *Design, lite bool) *Design {
 		// The polish searches the design's hardware at its multiplier.
 		lambda := lambda
 		if b.lambda > 0 {
@@ -488,11 +492,16 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 					}
 				}
 			}
-			c.warmFrom(b)
-			if d, _, err := c.evaluateWithBudget(ctx, b.Params, lambda, 2*o.Starts); err == nil {
-				collect(d)
+			steps := powerSteps
+			if lite {
+				steps /= 2
+			} else {
+				c.warmFrom(b)
+				if d, _, err := c.evaluateWithBudget(ctx, b.Params, lambda, 2*o.Starts); err == nil {
+					collect(d)
+				}
 			}
-			c.spendPower(ctx, b, collect)
+			c.spendPower(ctx, b, steps, collect)
 		}
 		// Certify the result: the optimal mapper on every layer of its
 		// hardware; the best combination of pooled mappings is returned.
@@ -501,13 +510,16 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			if evals == 0 {
 				evals = CertifyEvals
 			}
+			if lite {
+				evals /= 2
+			}
 			return c.certify(ctx, b, evals, pool)
 		} else if ctx.Err() == nil {
 			return c.combine(b, pool)
 		}
 		return b
 	}
-	res := final(best)
+	res := final(best, false)
 	// Under a power budget the result is bounded by its energy: a design
 	// whose mappings are faster than the budget allows is over it, but
 	// slowed down (throttle) it may beat the best feasible one. The design
@@ -522,7 +534,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		c.throttle(ctx, bp, pp)
 		probe := c.combine(bp, pp)
 		if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
-			r2 := final(bp)
+			r2 := final(bp, false)
 			if c.better(probe, r2) {
 				// The combination is a local search: from elsewhere it
 				// can end worse. The probe's mappings are on r2's
@@ -531,6 +543,40 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				r2 = probe
 			}
 			if c.better(r2, res) {
+				res = r2
+			}
+		}
+	}
+	// The polish of the global buffer's depth: the descents' brief
+	// searches judge a larger buffer by mappings made for the smaller one,
+	// and most runs that ended far from the best design known had the
+	// largest buffer at half (or twice) the depth of the best design's, the
+	// rest of the hardware alike. Each of the two variants of the result
+	// (the PE array trimmed where the area budget requires) goes through a
+	// lite final stage, and replaces the result when it ends better: the
+	// mapping searches before certification are too noisy to tell
+	// (variants whose searched energy was higher still won once certified).
+	if k := largestDepth(o.Free, res.Params); k != "" && c.dual() {
+		base := res
+		lam := base.lambda
+		if lam <= 0 {
+			lam = lambda
+		}
+		for _, f := range []float64{2, 0.5} {
+			if ctx.Err() != nil || (!o.Until.IsZero() && time.Until(o.Until) < time.Duration(1+powerSteps)*c.fullCost) {
+				break
+			}
+			p := copyParams(base.Params)
+			p[k] = math.Max(1, math.Round(p[k]*f))
+			if p = c.fitArea(p); p == nil {
+				continue
+			}
+			c.warmFrom(base)
+			d, _, err := c.evaluateWithBudget(ctx, p, lam, o.Starts)
+			if err != nil {
+				continue
+			}
+			if r2 := final(d, true); c.better(r2, res) {
 				res = r2
 			}
 		}
@@ -846,7 +892,7 @@ const powerSteps = 4
 // between the best design's, which is within the budget, and a smaller one
 // whose design exceeds it, re-searching the best hardware's mappings
 // (warm-started) at each step; keep receives every design.
-func (c *coopt) spendPower(ctx context.Context, best *Design, keep func(*Design)) {
+func (c *coopt) spendPower(ctx context.Context, best *Design, steps int, keep func(*Design)) {
 	o := c.opts
 	P := o.Budgets.MaxPowerW
 	hi := best.lambda
@@ -854,7 +900,7 @@ func (c *coopt) spendPower(ctx context.Context, best *Design, keep func(*Design)
 		return
 	}
 	lo := 0.0 // largest multiplier seen over the budget (0: none yet)
-	for step := 0; step < powerSteps && ctx.Err() == nil; step++ {
+	for step := 0; step < steps && ctx.Err() == nil; step++ {
 		l := hi / 2
 		if lo > 0 {
 			l = math.Sqrt(lo * hi)
@@ -1062,4 +1108,47 @@ func leanParams(p map[string]float64, free []string) map[string]float64 {
 		}
 	}
 	return q
+}
+
+// largestDepth is the free buffer-depth parameter of largest value in p
+// (ties by name), "" when there is none.
+func largestDepth(free []string, p map[string]float64) string {
+	best := ""
+	for _, k := range free {
+		if strings.HasSuffix(k, "_depth") && (best == "" || p[k] > p[best]) {
+			best = k
+		}
+	}
+	return best
+}
+
+// fitArea returns p, or p with the PE array's larger free side shrunk one
+// PE at a time (by at most a quarter) until the design fits the area
+// budget; nil when the template rejects p or nothing fits.
+func (c *coopt) fitArea(p map[string]float64) map[string]float64 {
+	o := c.opts
+	p = copyParams(p)
+	side := ""
+	for _, k := range []string{"pe_x", "pe_y"} {
+		if slices.Contains(o.Free, k) && (side == "" || p[k] > p[side]) {
+			side = k
+		}
+	}
+	floor := 0.0
+	if side != "" {
+		floor = math.Ceil(0.75 * p[side])
+	}
+	for {
+		a, err := arch.Template(o.Template, p)
+		if err != nil {
+			return nil
+		}
+		if o.Budgets.MaxAreaMM2 <= 0 || a.Area()/1e6 <= o.Budgets.MaxAreaMM2 {
+			return p
+		}
+		if side == "" || p[side]-1 < max(floor, 1) {
+			return nil
+		}
+		p[side]--
+	}
 }

@@ -107,3 +107,52 @@ func TestSearchSeedsIgnoreEarlierSearches(t *testing.T) {
 		t.Errorf("a repeated search of a point got the same seed %d", s1)
 	}
 }
+
+// TestDepthVariantHelpers checks the parts of the global buffer's depth
+// polish: the largest free depth, and the PE array trimmed (its larger side,
+// by at most a quarter) until a doubled buffer fits the area budget.
+func TestDepthVariantHelpers(t *testing.T) {
+	params, err := arch.TemplateParams("eyeriss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := []string{"glb_depth", "ifmap_spad_depth", "pe_x", "pe_y", "psum_spad_depth", "weights_spad_depth"}
+	if k := largestDepth(free, params); k != "glb_depth" {
+		t.Errorf("largestDepth = %q, want glb_depth", k)
+	}
+	area := func(p map[string]float64) float64 {
+		a, err := arch.Template("eyeriss", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Area() / 1e6
+	}
+	p := copyParams(params)
+	p["pe_x"], p["pe_y"], p["glb_depth"] = 29, 26, 8192
+	for _, tc := range []struct {
+		name   string
+		budget float64
+		want   bool // a fitting design is returned
+		trim   bool // and its array was trimmed
+	}{
+		{"fits", area(p) + 0.01, true, false},
+		{"trimmed", area(p) - 0.05, true, true},
+		{"too small", area(p) / 2, false, false},
+	} {
+		c := &coopt{opts: CoOptions{Template: "eyeriss", Free: free, Budgets: Budgets{MaxAreaMM2: tc.budget}}}
+		q := c.fitArea(p)
+		if (q != nil) != tc.want {
+			t.Errorf("%s: fitArea returned %v", tc.name, q)
+			continue
+		}
+		if q == nil {
+			continue
+		}
+		if got := area(q); got > tc.budget {
+			t.Errorf("%s: area %.3f mm2 over the budget %.3f", tc.name, got, tc.budget)
+		}
+		if trimmed := q["pe_x"] < p["pe_x"]; trimmed != tc.trim || q["pe_y"] != p["pe_y"] || q["pe_x"] < 0.75*p["pe_x"] {
+			t.Errorf("%s: array %gx%g from %gx%g", tc.name, q["pe_x"], q["pe_y"], p["pe_x"], p["pe_y"])
+		}
+	}
+}
