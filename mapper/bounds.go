@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -219,6 +220,13 @@ func (p *problem) classCaps() [workload.NumDataSpaces][]float64 {
 		workload.Inputs:  {in(workload.M, workload.R, workload.S), in(workload.M, workload.P, workload.Q)},
 		workload.Outputs: {in(workload.C, workload.R, workload.S)},
 	}
+	// Many level ranges share their axes (every range holding the one
+	// fan-out of a template, say): each product is computed once.
+	type capKey struct {
+		ds, set int
+		axes    string
+	}
+	memo := map[capKey]float64{}
 	for ds := range out {
 		out[ds] = make([]float64, p.L*p.L)
 		for lo := 0; lo < p.L; lo++ {
@@ -234,10 +242,17 @@ func (p *problem) classCaps() [workload.NumDataSpaces][]float64 {
 					}
 				}
 				if len(axes) > 0 {
-					for _, use := range sets[ds] {
-						if c, ok := p.maxAxisProductOf(axes, use); ok {
-							v = min(v, float64(c))
+					for j, use := range sets[ds] {
+						k := capKey{ds, j, fmt.Sprint(axes)}
+						c, seen := memo[k]
+						if !seen {
+							c = math.Inf(1)
+							if n, ok := p.maxAxisProductOf(axes, use); ok {
+								c = float64(n)
+							}
+							memo[k] = c
 						}
+						v = min(v, c)
 					}
 				}
 				out[ds][lo*p.L+hi] = v
