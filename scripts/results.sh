@@ -218,7 +218,10 @@ The sections after them, per network:
   best known, the wall time of the whole process, and whether the NLP stage's rounded
   proposal was chosen as the hardware search's start (\`search.nlp_chosen\` in
   result.json); "no NLP / default" divides the two latencies of a seed; the last rows give
-  the medians and max/min over seeds.
+  the medians and max/min over seeds. The ablation is paired: every mapping search's seed
+  depends on the run's seed and the hardware point, not on the searches made before, so
+  a seed's two runs differ only where the stage changed the run's course (its proposal
+  chosen as the start), and a run whose proposal lost equals the run without the stage.
 - **Time to accelopt's quality** (the paper's "faster optimization" claim as a measured
   ratio): the quality Q is the median final latency of the default run over its seeds (for
   an even count the higher middle value, so that most default runs reach it). For

@@ -180,3 +180,24 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("summary.md lacks\n%s\n:\n%s", want, sum)
 	}
 }
+
+func TestPairedNLP(t *testing.T) {
+	yes, no := true, false
+	def := []run{
+		{Seed: 1, Feasible: true, LatencyMs: 10, NLPChosen: &yes}, // helped
+		{Seed: 2, Feasible: true, LatencyMs: 12, NLPChosen: &yes}, // hurt
+		{Seed: 3, Feasible: true, LatencyMs: 11, NLPChosen: &no},  // not chosen: not counted
+		{Seed: 4, Feasible: true, LatencyMs: 9, NLPChosen: &yes},  // same
+		{Seed: 5, Feasible: true, LatencyMs: 9, NLPChosen: &yes},  // the run without it infeasible: helped
+	}
+	nlp0 := []run{
+		{Seed: 1, Feasible: true, LatencyMs: 11},
+		{Seed: 2, Feasible: true, LatencyMs: 11},
+		{Seed: 3, Feasible: true, LatencyMs: 10},
+		{Seed: 4, Feasible: true, LatencyMs: 9},
+		{Seed: 5, Feasible: false, LatencyMs: 5},
+	}
+	if h, u, s := pairedNLP(def, nlp0); h != 2 || u != 1 || s != 1 {
+		t.Errorf("pairedNLP = %d helped, %d hurt, %d same; want 2, 1, 1", h, u, s)
+	}
+}

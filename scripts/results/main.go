@@ -362,6 +362,8 @@ func networkMarkdown(n *network, b *run, prev *bestEntry) (string, string) {
 			fmtSeeds(ds.Seeds), fmtRatio(ds.MaxOverMin), fmtMs(ds.MedianMs), fmtRatio(ds.MedianMs/bk), ds.MedianWall, fmtSeeds(ds.NLPChosen))
 		if len(nlp0) > 0 {
 			fmt.Fprintf(&s, " Without the NLP stage the median is %s ms (%s × the default's).", fmtMs(ns.MedianMs), fmtRatio(ns.MedianMs/ds.MedianMs))
+			helped, hurt, same := pairedNLP(def, nlp0)
+			fmt.Fprintf(&s, " Paired by seed (a run whose proposal is not chosen is the run without the stage, up to the candidates the stage adds): on the seeds where the proposal was chosen, the stage lowered the latency on %d, raised it on %d and left it on %d.", helped, hurt, same)
 		}
 		s.WriteString("\n")
 		sumDefault = []string{fmtMs(ds.MedianMs), fmtRatio(ds.MedianMs / bk), fmtRatio(ds.MaxOverMin), fmt.Sprintf("%.1f", ds.MedianWall)}
@@ -447,4 +449,35 @@ func networkMarkdown(n *network, b *run, prev *bestEntry) (string, string) {
 	cells := []string{n.Name, fmtMs(bk), fmt.Sprintf("%s seed %d (%s)", b.Method, b.Seed, runLabel(groupKey{b.Group, b.Method}, n))}
 	cells = append(append(append(cells, sumDefault...), sumNLP...), sumTTQ)
 	return s.String(), "| " + strings.Join(cells, " | ") + " |\n"
+}
+
+// pairedNLP counts, over the seeds whose NLP proposal was chosen, those
+// where the default run's latency is below, above and equal to the run of
+// the same seed without the NLP stage.
+func pairedNLP(def, nlp0 []run) (helped, hurt, same int) {
+	bySeed := map[uint64]run{}
+	for _, r := range nlp0 {
+		bySeed[r.Seed] = r
+	}
+	lat := func(r run) float64 {
+		if !r.Feasible {
+			return math.Inf(1)
+		}
+		return r.LatencyMs
+	}
+	for _, r := range def {
+		n, ok := bySeed[r.Seed]
+		if !ok || r.NLPChosen == nil || !*r.NLPChosen {
+			continue
+		}
+		switch a, b := lat(r), lat(n); {
+		case a < b:
+			helped++
+		case a > b:
+			hurt++
+		default:
+			same++
+		}
+	}
+	return helped, hurt, same
 }
