@@ -568,7 +568,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			}
 			p := copyParams(base.Params)
 			p[k] = math.Max(1, math.Round(p[k]*f))
-			if p = c.fitArea(p); p == nil {
+			if p = c.fitArea(p); p == nil || maps.Equal(p, base.Params) {
 				continue
 			}
 			c.warmFrom(base)
@@ -576,7 +576,8 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			if err != nil {
 				continue
 			}
-			if r2 := final(d, true); c.better(r2, res) {
+			// An interrupted final stage returns its design uncertified.
+			if r2 := final(d, true); ctx.Err() == nil && c.better(r2, res) {
 				res = r2
 			}
 		}
