@@ -19,6 +19,11 @@ import (
 // every machine.
 const CertifyEvals = 6000
 
+// FrugalEvals is the evaluation budget per layer, on average, of the
+// frugal search at the end of a run under a power budget
+// (CoOptions.FrugalEvals 0; see frugal).
+const FrugalEvals = 100000
+
 // certifyLayers bounds the certification's total budget: CertifyEvals times
 // the number of layers, or times certifyLayers for larger networks.
 const certifyLayers = 16
@@ -57,19 +62,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 	// The budget, evals per layer for up to certifyLayers layers, goes to
 	// the layers in proportion to their share of the objective (count
 	// times score), with at least a quarter of the average each.
-	budget := float64(evals) * float64(min(n, certifyLayers))
-	per := make([]int64, n)
-	var total float64
-	for _, ld := range d.Layers {
-		total += float64(max(ld.Layer.Count, 1)) * d.obj.score(ld.Result)
-	}
-	for i, ld := range d.Layers {
-		per[i] = int64(budget) / int64(n)
-		if total > 0 {
-			share := float64(max(ld.Layer.Count, 1)) * d.obj.score(ld.Result) / total
-			per[i] = max(per[i]/4, int64(share*budget))
-		}
-	}
+	per := shares(d, evals, d.obj.score)
 	res := make([]*mapper.Result, n)
 	secs := make([]float64, n)
 	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
@@ -144,6 +137,74 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		cur.Layers[i].Optimality = certificate(opt, r.Score, r.Eval, cur.Layers[i].Result, d.obj)
 	}
 	return &cur
+}
+
+// shares splits a budget of evals per layer, on average, for at most
+// certifyLayers layers among d's layers in proportion to their shares of
+// score (count times score), with at least a quarter of the average each.
+func shares(d *Design, evals int64, score func(*eval.Result) float64) []int64 {
+	n := len(d.Layers)
+	budget := float64(evals) * float64(min(n, certifyLayers))
+	per := make([]int64, n)
+	var total float64
+	for _, ld := range d.Layers {
+		total += float64(max(ld.Layer.Count, 1)) * score(ld.Result)
+	}
+	for i, ld := range d.Layers {
+		per[i] = int64(budget) / int64(n)
+		if total > 0 {
+			share := float64(max(ld.Layer.Count, 1)) * score(ld.Result) / total
+			per[i] = max(per[i]/4, int64(share*budget))
+		}
+	}
+	return per
+}
+
+// frugal is the last step of a run under a power budget. There the
+// result's power equals the budget, so its latency is bounded by its
+// energy: the layers need mappings that spend little energy and run just
+// slow enough. The searches before look for mappings under the run's
+// multiplier, from the mappings of earlier hardware points, and stay in
+// their basins: on the final hardware of docs/RESULTS.md's ResNet-18 runs,
+// the optimal mapper minimizing energy alone from its own start found
+// layers up to 20% cheaper. frugal runs that search (the mapper's dive,
+// evals per layer on average, shared as certify shares its budget), slows
+// the mappings it finds down (throttle) and returns the best combination
+// of them with d's own and pool's (the mappings d was combined from; never
+// worse than d), certified by d's certificates.
+func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) *Design {
+	n := len(d.Layers)
+	if n == 0 || ctx.Err() != nil {
+		return d
+	}
+	per := shares(d, evals, func(r *eval.Result) float64 { return r.EnergyPJ })
+	if len(pool) != n {
+		pool = newPools(d)
+	}
+	pool.add(d)
+	spent := make([]int64, n)
+	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
+		o := mapper.Options{Objective: mapper.Energy, MaxEvals: per[i], DiveEvals: int(per[i]), DiveOnly: true}
+		if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
+			spent[i] = r.Evaluated
+			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
+		}
+	})
+	for _, e := range spent {
+		c.evals += int(e)
+	}
+	if ctx.Err() != nil {
+		return d
+	}
+	c.throttle(ctx, d, pool)
+	if ctx.Err() != nil {
+		return d
+	}
+	cur := c.combine(d, pool)
+	if cur != d {
+		recertify(cur, d)
+	}
+	return cur
 }
 
 // certificate is the record of a layer's mapping whose result is x, on the

@@ -247,6 +247,10 @@ type CoOptions struct {
 	// mappings of the final combination (0: CertifyEvals; negative: skip
 	// both; the polish's mappings are still combined).
 	CertifyEvals int64
+	// FrugalEvals is the evaluation budget per layer, on average, of the
+	// frugal search that ends a run under a power budget (0: FrugalEvals;
+	// negative: skip it).
+	FrugalEvals int64
 	// OnBest, when set, receives every design that becomes the run's best,
 	// with the evaluations spent so far (for convergence curves).
 	OnBest func(d *Design, evals int)
@@ -471,7 +475,8 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	// final is the final stage. A lite one (for the depth variants below)
 	// takes b's own search as the polish, bisects the power multiplier in
 	// half the steps and certifies with half the evaluations.
-	final := func(b *Design, lite bool) *Design {
+	poolOf := map[*Design]pools{} // the pools final combined its designs from
+	final := func(b *Design, lite bool, tag string) *Design {
 		// The polish searches the design's hardware at its multiplier.
 		lambda := lambda
 		if b.lambda > 0 {
@@ -502,6 +507,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				}
 			}
 			c.spendPower(ctx, b, steps, collect)
+			c.progress(tag+"polished", b, lambda)
 		}
 		// Certify the result: the optimal mapper on every layer of its
 		// hardware; the best combination of pooled mappings is returned.
@@ -513,13 +519,18 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			if lite {
 				evals /= 2
 			}
-			return c.certify(ctx, b, evals, pool)
+			r := c.certify(ctx, b, evals, pool)
+			c.progress(tag+"certified", r, lambda)
+			poolOf[r] = pool
+			return r
 		} else if ctx.Err() == nil {
-			return c.combine(b, pool)
+			r := c.combine(b, pool)
+			poolOf[r] = pool
+			return r
 		}
 		return b
 	}
-	res := final(best, false)
+	res := final(best, false, "final: ")
 	// Under a power budget the result is bounded by its energy: a design
 	// whose mappings are faster than the budget allows is over it, but
 	// slowed down (throttle) it may beat the best feasible one. The design
@@ -534,7 +545,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		c.throttle(ctx, bp, pp)
 		probe := c.combine(bp, pp)
 		if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
-			r2 := final(bp, false)
+			r2 := final(bp, false, "probe: ")
 			if c.better(probe, r2) {
 				// The combination is a local search: from elsewhere it
 				// can end worse. The probe's mappings are on r2's
@@ -570,11 +581,27 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			c.warmFrom(res)
 			if d, _, err := c.evaluateWithBudget(ctx, p, lam, o.Starts); err == nil {
 				// An interrupted final stage returns its design uncertified.
-				if r2 := final(d, true); ctx.Err() == nil && c.better(r2, res) {
+				if r2 := final(d, true, "doubled "+k+": "); ctx.Err() == nil && c.better(r2, res) {
 					res = r2
 				}
 			}
 		}
+	}
+	if c.dual() && o.FrugalEvals >= 0 && ctx.Err() == nil {
+		evals := o.FrugalEvals
+		if evals == 0 {
+			evals = FrugalEvals
+		}
+		// With a deadline it stops there and the result stays as it was.
+		fctx, cancel := ctx, context.CancelFunc(func() {})
+		if !o.Until.IsZero() {
+			fctx, cancel = context.WithDeadline(ctx, o.Until)
+		}
+		if r2 := c.frugal(fctx, res, poolOf[res], evals); fctx.Err() == nil {
+			res = r2
+			c.progress("frugal", res, lambda)
+		}
+		cancel()
 	}
 	best = res
 	st.Interrupted = ctx.Err() != nil

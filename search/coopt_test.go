@@ -156,3 +156,37 @@ func TestDepthVariantHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestFrugalNeverWorse checks the frugal step that ends a run under a power
+// budget: it runs after everything else, so the run without it is the same
+// up to that point; it keeps the hardware, may only lower the latency, and
+// every layer keeps a certificate.
+func TestFrugalNeverWorse(t *testing.T) {
+	o := CoOptions{Template: "eyeriss", Objective: NetLatency, Budgets: Budgets{MaxPowerW: 0.5, MaxAreaMM2: 2},
+		Seed: 3, Starts: 4, HWRounds: 3, NLPStarts: 2, NLPIters: 40, FrugalEvals: -1}
+	ctx := context.Background()
+	without, st0, err := CoOptimize(ctx, smallNet(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.FrugalEvals = 20000
+	with, st1, err := CoOptimize(ctx, smallNet(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st1.Evaluations <= st0.Evaluations {
+		t.Fatalf("the frugal step evaluated nothing (%d vs %d evaluations)", st1.Evaluations, st0.Evaluations)
+	}
+	if paramString(with.Params) != paramString(without.Params) {
+		t.Errorf("frugal changed the hardware: %s vs %s", paramString(with.Params), paramString(without.Params))
+	}
+	if !with.Feasible || with.LatencyMs > without.LatencyMs*(1+1e-12) {
+		t.Errorf("frugal made the design worse: %.6g ms (feasible %v) vs %.6g ms", with.LatencyMs, with.Feasible, without.LatencyMs)
+	}
+	for _, ld := range with.Layers {
+		if ld.Optimality == nil {
+			t.Errorf("layer %s: no certificate", ld.Layer.Name)
+		}
+	}
+	t.Logf("latency %.6g -> %.6g ms, energy %.6g -> %.6g uJ", without.LatencyMs, with.LatencyMs, without.EnergyUJ, with.EnergyUJ)
+}
