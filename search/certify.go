@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"time"
 
+	"github.com/accelopt/accelopt/arch"
 	"github.com/accelopt/accelopt/eval"
 	"github.com/accelopt/accelopt/internal/parallel"
 	"github.com/accelopt/accelopt/mapper"
+	"github.com/accelopt/accelopt/mapping"
+	"github.com/accelopt/accelopt/workload"
 )
 
 // CertifyEvals is the optimal mapper's evaluation budget per layer, on
@@ -123,7 +127,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		}
 	}
 	if c.dual() {
-		c.throttle(ctx, d, pool)
+		c.throttle(ctx, d, pool, false)
 	}
 	cur := *c.combine(d, pool)
 	cur.Layers = append([]LayerDesign(nil), cur.Layers...)
@@ -196,7 +200,7 @@ func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) 
 	if ctx.Err() != nil {
 		return d
 	}
-	c.throttle(ctx, d, pool)
+	c.throttle(ctx, d, pool, true)
 	if ctx.Err() != nil {
 		return d
 	}
@@ -252,7 +256,7 @@ var throttleFactors = []float64{1.25, 1.5, 2, 2.5, 3, 4, 6}
 // runs the local search from the most frugal pooled mapping, minimizing
 // energy times 1 + the relative shortfall of its cycles below k times that
 // mapping's: the most frugal mapping at least that slow.
-func (c *coopt) throttle(ctx context.Context, d *Design, pool pools) {
+func (c *coopt) throttle(ctx context.Context, d *Design, pool pools, ladder bool) {
 	n := len(d.Layers)
 	workers := runtime.GOMAXPROCS(0)
 	scorers := make(chan *BatchScorer, workers)
@@ -274,6 +278,16 @@ func (c *coopt) throttle(ctx context.Context, d *Design, pool pools) {
 				inc = ld
 			}
 		}
+		if ladder {
+			rungs, evals := serialize(d.Arch, l, inc.Mapping, serializeSlowdown)
+			for k, ld := range rungs {
+				f := &Found{Mapping: ld.Mapping, Result: ld.Result}
+				if k == 0 {
+					f.Evals = evals
+				}
+				found[i] = append(found[i], f)
+			}
+		}
 		for j, k := range throttleFactors {
 			tgt := k * float64(inc.Result.Cycles)
 			score := func(r *eval.Result) float64 {
@@ -292,4 +306,78 @@ func (c *coopt) throttle(ctx context.Context, d *Design, pool pools) {
 			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: f.Mapping, Result: f.Result})
 		}
 	}
+}
+
+// serializeSlowdown is how far serialize slows a mapping down at most.
+const serializeSlowdown = 8
+
+// serialize returns a ladder of slower versions of mapping m of layer l on
+// a: each step moves one prime factor of a spatial loop to the temporal
+// loop of that dimension at the same level, trying that loop at every
+// position of the level's order, and keeps the version of least energy,
+// until no spatial factor is left or the cycles reach maxSlow times m's.
+// Such a move keeps every tile (the level's tile spans its fan-out; the
+// children's tiles do not change) and multiplies the cycles by the factor;
+// what it costs is reuse: the new loop either breaks the stationarity of
+// the loops outside it for the data spaces it is relevant to, or refetches
+// the children's tiles it is irrelevant to. These are the slow, frugal
+// mappings a result at its power budget needs (see throttle). Every rung
+// is evaluated exactly (evals counts the evaluations); illegal candidates
+// are skipped.
+func serialize(a *arch.Arch, l workload.Layer, m *mapping.Mapping, maxSlow float64) (ladder []LayerDesign, evals int) {
+	r0, err := eval.Layer(a, l, m)
+	evals++
+	if err != nil {
+		return nil, evals
+	}
+	cur, curR := m, r0
+	for float64(curR.Cycles) < maxSlow*float64(r0.Cycles) {
+		var best *mapping.Mapping
+		var bestR *eval.Result
+		for lv := range cur.Levels {
+			for d := workload.Dim(0); d < workload.NumDims; d++ {
+				f := cur.Levels[lv].Spatial[d]
+				if f <= 1 {
+					continue
+				}
+				tried := map[int]bool{}
+				for _, p := range workload.PrimeFactors(f) {
+					if tried[p] {
+						continue
+					}
+					tried[p] = true
+					// d's temporal loop at every position of the level's
+					// order (its factors merged into one loop).
+					rest := make([]workload.Dim, 0, workload.NumDims)
+					for _, e := range mapping.FullPerm(cur.Levels[lv].Perm) {
+						if e != d {
+							rest = append(rest, e)
+						}
+					}
+					for pos := 0; pos <= len(rest); pos++ {
+						c := cur.Clone()
+						lev := &c.Levels[lv]
+						lev.Spatial[d] /= p
+						lev.Temporal[d] = max(lev.Temporal[d], 1) * p
+						lev.Perm = slices.Concat(rest[:pos], []workload.Dim{d}, rest[pos:])
+						r, err := eval.Layer(a, l, c)
+						evals++
+						if err != nil {
+							continue
+						}
+						if bestR == nil || r.EnergyPJ < bestR.EnergyPJ ||
+							(r.EnergyPJ == bestR.EnergyPJ && r.Cycles < bestR.Cycles) {
+							best, bestR = c, r
+						}
+					}
+				}
+			}
+		}
+		if best == nil || bestR.Cycles <= curR.Cycles {
+			break
+		}
+		ladder = append(ladder, LayerDesign{Layer: l, Mapping: best, Result: bestR})
+		cur, curR = best, bestR
+	}
+	return ladder, evals
 }

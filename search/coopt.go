@@ -542,7 +542,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	spare := o.Until.IsZero() || time.Until(o.Until) > time.Duration(2+powerSteps)*c.fullCost
 	if bp := bestPot; bp != nil && spare && ctx.Err() == nil && !maps.Equal(bp.Params, res.Params) && c.potential(bp) < 0.99*res.LatencyMs {
 		pp := newPools(bp)
-		c.throttle(ctx, bp, pp)
+		c.throttle(ctx, bp, pp, false)
 		probe := c.combine(bp, pp)
 		if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
 			r2 := final(bp, false, "probe: ")
