@@ -26,7 +26,7 @@ const CertifyEvals = 6000
 // FrugalEvals is the evaluation budget per layer, on average, of the
 // frugal search at the end of a run under a power budget
 // (CoOptions.FrugalEvals 0; see frugal).
-const FrugalEvals = 100000
+const FrugalEvals = 50000
 
 // certifyLayers bounds the certification's total budget: CertifyEvals times
 // the number of layers, or times certifyLayers for larger networks.
