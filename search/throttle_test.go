@@ -10,6 +10,21 @@ import (
 	"github.com/accelopt/accelopt/workload"
 )
 
+// frugalMapping is the local search's least-energy mapping of layer l on a.
+func frugalMapping(t *testing.T, a *arch.Arch, l workload.Layer) *Found {
+	t.Helper()
+	s, err := NewSpace(a, l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Local(context.Background(), LocalOptions{Score: func(r *eval.Result) float64 { return r.EnergyPJ },
+		Starts: 8, Seed: 1, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // TestThrottle checks that throttle pools, for every slow-down factor k, a
 // mapping at least k times slower than the layer's most frugal one that costs
 // little more energy: on the template's default hardware the frugal mappings
@@ -32,15 +47,7 @@ func TestThrottle(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewSpace(a, tc.layer, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := s.Local(context.Background(), LocalOptions{Score: func(r *eval.Result) float64 { return r.EnergyPJ },
-				Starts: 8, Seed: 1, Workers: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			f := frugalMapping(t, a, tc.layer)
 			d := &Design{Arch: a, Layers: []LayerDesign{{Layer: tc.layer, Mapping: f.Mapping, Result: f.Result}},
 				obj: layerObjective{cyc: 1, en: 1}}
 			c := &coopt{opts: CoOptions{Objective: NetLatency, Budgets: Budgets{MaxPowerW: 0.6}, Seed: 1}}
@@ -115,15 +122,7 @@ func TestSerializeLadder(t *testing.T) {
 		workload.NewConv("3x3", 64, 64, 3, 3, 28, 28),
 		workload.NewConv("1x1", 128, 256, 1, 1, 14, 14),
 	} {
-		s, err := NewSpace(a, l, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := s.Local(context.Background(), LocalOptions{Score: func(r *eval.Result) float64 { return r.EnergyPJ },
-			Starts: 8, Seed: 1, Workers: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := frugalMapping(t, a, l)
 		ladder, evals := serialize(a, l, f.Mapping, serializeSlowdown)
 		if len(ladder) == 0 || evals <= len(ladder) {
 			t.Fatalf("%s: ladder of %d rungs from %d evaluations", l.Name, len(ladder), evals)
