@@ -592,16 +592,12 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		if evals == 0 {
 			evals = FrugalEvals
 		}
-		// With a deadline it stops there and the result stays as it was.
-		fctx, cancel := ctx, context.CancelFunc(func() {})
-		if !o.Until.IsZero() {
-			fctx, cancel = context.WithDeadline(ctx, o.Until)
-		}
-		if r2 := c.frugal(fctx, res, poolOf[res], evals); fctx.Err() == nil {
+		// Like the final stage, it runs after a --time deadline too: a
+		// longer search must not end with worse mappings than a default one.
+		if r2 := c.frugal(ctx, res, poolOf[res], evals); ctx.Err() == nil {
 			res = r2
 			c.progress("frugal", res, lambda)
 		}
-		cancel()
 	}
 	best = res
 	st.Interrupted = ctx.Err() != nil
