@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"math"
-	"slices"
 
 	"github.com/accelopt/accelopt/internal/deltas"
 )
@@ -47,14 +46,6 @@ type linkScratch struct {
 	s0       [maxL * nds]float64
 	sl       [maxL * nds]float64
 	share    [maxL * nds]float64 // read-only data spaces away from the MACs: deltas.LinkShare
-
-	// memo holds linksAt's results by everything they depend on (the key
-	// is built in keyVec): neighbouring candidates of a search differ at
-	// one or two levels, and a fan-out below or above the change sees the
-	// same loops as before (60% of the calls in a ResNet-18 co-optimization).
-	memo   []linkSlot
-	keyVec []int64
-	hits   int // memo hits (tests check that neighbours hit)
 
 	// Relaxed mode: the counts at the rounded point with links (kept in
 	// cR/cF/cU by an Exact pass) over those without (snapped into rR/rF/rU
@@ -166,14 +157,8 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 			lk.scale = append(lk.scale, w.extAt(l2-1, d)*iround(S2[d]))
 		}
 	}
-	computes := iround(w.eab[0])
-	slot := lk.lookup(w, l, c, ng, H, V, computes)
-	if slot.used && slices.Equal(slot.key, lk.keyVec) {
-		slot.m.apply(lk, l)
-		lk.hits++
-		return
-	}
 	grp := lk.groupFor(ng, H, V, c)
+	computes := iround(w.eab[0])
 	for ds := 0; ds < nds; ds++ {
 		unit := &lk.unit[ds]
 		// The fan-out's steps and the span of its neighbour differences.
@@ -237,8 +222,6 @@ func (w *work) linksAt(l int, c deltas.Coefs) {
 		lk.on[k] = true
 		lk.any[ds] = true
 	}
-	slot.key, slot.used = append(slot.key[:0], lk.keyVec...), true
-	slot.m = memoOf(lk, l)
 }
 
 // countsWithLinks computes data space ds's reads, fills and updates per
@@ -445,77 +428,4 @@ func (lk *linkScratch) groupFor(ng int, h, v int64, c deltas.Coefs) *deltas.Grou
 	cg.g.Reset(F, h, v)
 	cg.g.Zero = &lk.zero
 	return &cg.g
-}
-
-// linkMemoSlots is the size of a worker's direct-mapped memo of link
-// analyses (a power of two).
-const linkMemoSlots = 1 << 12
-
-// linkSlot is one memo entry: the key it holds and linksAt's result for it.
-type linkSlot struct {
-	key  []int64
-	used bool
-	m    linkMemo
-}
-
-// linkMemo is one linksAt result: per data space, whether links change the
-// fan-out's totals and, if so, the totals.
-type linkMemo struct {
-	on                [nds]bool
-	s0, sg, sl, share [nds]float64
-}
-
-// memoOf reads level l's link results out of lk.
-func memoOf(lk *linkScratch, l int) linkMemo {
-	var m linkMemo
-	for ds := 0; ds < nds; ds++ {
-		k := l*nds + ds
-		if m.on[ds] = lk.on[k]; m.on[ds] {
-			m.s0[ds], m.sg[ds], m.sl[ds], m.share[ds] = lk.s0[k], lk.sg[k], lk.sl[k], lk.share[k]
-		}
-	}
-	return m
-}
-
-// apply writes a remembered result back as linksAt would have.
-func (m *linkMemo) apply(lk *linkScratch, l int) {
-	for ds := 0; ds < nds; ds++ {
-		if !m.on[ds] {
-			continue
-		}
-		k := l*nds + ds
-		lk.on[k], lk.any[ds] = true, true
-		lk.s0[k], lk.sg[k], lk.sl[k], lk.share[k] = m.s0[ds], m.sg[ds], m.sl[ds], m.share[ds]
-	}
-}
-
-// lookup builds in lk.keyVec everything linksAt(l) reads once its loops
-// are collected (the coefficients, the MAC count, the fan-out's loops and
-// grid, the tile extents below level l, the multicast group counts and
-// every temporal loop at and above l with its scale) and returns the memo
-// slot for that key; the caller compares the slot's key.
-func (lk *linkScratch) lookup(w *work, l int, c deltas.Coefs, ng int, h, v, computes int64) *linkSlot {
-	if lk.memo == nil {
-		lk.memo = make([]linkSlot, linkMemoSlots)
-	}
-	k := append(lk.keyVec[:0], int64(l), c.WStride, c.HStride, c.WDil, c.HDil, computes, h, v, int64(ng))
-	for g := 0; g < ng; g++ {
-		k = append(k, int64(lk.gdim[g]), lk.gend[g], lk.gsc[g])
-	}
-	for d := 0; d < nd; d++ {
-		k = append(k, w.extAt(l-1, d))
-	}
-	for ds := 0; ds < nds; ds++ {
-		k = append(k, iround(w.groups[l*nds+ds]))
-	}
-	for j, e := range lk.walk.Ends {
-		k = append(k, e, int64(lk.dims[j]), lk.scale[j])
-	}
-	lk.keyVec = k
-	hash := uint64(14695981039346656037)
-	for _, x := range k {
-		hash = (hash ^ uint64(x)) * 1099511628211
-	}
-	hash ^= hash >> 29
-	return &lk.memo[hash&(linkMemoSlots-1)]
 }
