@@ -171,9 +171,10 @@ func shares(d *Design, evals int64, score func(*eval.Result) float64) []int64 {
 // multiplier, from the mappings of earlier hardware points, and stay in
 // their basins: on the final hardware of docs/RESULTS.md's ResNet-18 runs,
 // the optimal mapper minimizing energy alone from its own start found
-// layers up to 20% cheaper. frugal runs that search (the mapper's dive,
+// layers up to 21% cheaper. frugal runs that search (the mapper's dive,
 // evals per layer on average, shared as certify shares its budget), slows
-// the mappings it finds down (throttle) and returns the best combination
+// the mappings it finds down (throttle, with serialize's ladders) and
+// returns the best combination
 // of them with d's own and pool's (the mappings d was combined from; never
 // worse than d), certified by d's certificates.
 func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) *Design {
@@ -255,7 +256,8 @@ var throttleFactors = []float64{1.25, 1.5, 2, 2.5, 3, 4, 6}
 // slower ones that happen to be pooled. For every layer and slow-down k it
 // runs the local search from the most frugal pooled mapping, minimizing
 // energy times 1 + the relative shortfall of its cycles below k times that
-// mapping's: the most frugal mapping at least that slow.
+// mapping's: the most frugal mapping at least that slow. With ladder it
+// also pools serialize's ladder from that mapping.
 func (c *coopt) throttle(ctx context.Context, d *Design, pool pools, ladder bool) {
 	n := len(d.Layers)
 	workers := runtime.GOMAXPROCS(0)
