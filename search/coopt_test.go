@@ -109,8 +109,9 @@ func TestSearchSeedsIgnoreEarlierSearches(t *testing.T) {
 }
 
 // TestDepthVariantHelpers checks the parts of the global buffer's depth
-// polish: the largest free depth, and the PE array trimmed (its larger side,
-// by at most a quarter) until a doubled buffer fits the area budget.
+// polish and of the grown PE array: the largest free depth, the smaller free
+// side of the array, and the PE array trimmed (its larger side, by at most a
+// quarter) until a doubled buffer or a grown array fits the area budget.
 func TestDepthVariantHelpers(t *testing.T) {
 	params, err := arch.TemplateParams("eyeriss")
 	if err != nil {
@@ -119,6 +120,22 @@ func TestDepthVariantHelpers(t *testing.T) {
 	free := []string{"glb_depth", "ifmap_spad_depth", "pe_x", "pe_y", "psum_spad_depth", "weights_spad_depth"}
 	if k := largestDepth(free, params); k != "glb_depth" {
 		t.Errorf("largestDepth = %q, want glb_depth", k)
+	}
+	for _, tc := range []struct {
+		x, y float64
+		free []string
+		want string
+	}{
+		{55, 6, free, "pe_y"},
+		{13, 49, free, "pe_x"},
+		{55, 6, []string{"pe_x", "glb_depth"}, "pe_x"},
+		{55, 6, []string{"glb_depth"}, ""},
+	} {
+		q := copyParams(params)
+		q["pe_x"], q["pe_y"] = tc.x, tc.y
+		if got := smallerSide(tc.free, q); got != tc.want {
+			t.Errorf("smallerSide(%v, %gx%g) = %q, want %q", tc.free, tc.x, tc.y, got, tc.want)
+		}
 	}
 	area := func(p map[string]float64) float64 {
 		a, err := arch.Template("eyeriss", p)
