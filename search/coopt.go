@@ -569,8 +569,9 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	// searched energy was higher still won once certified). The halved
 	// buffer won on none of the 40 runs of docs/RESULTS.md through a lite
 	// stage, at the same cost, so it is not tried.
-	spare = o.Until.IsZero() || time.Until(o.Until) > time.Duration(1+powerSteps)*c.fullCost
-	if k := largestDepth(o.Free, res.Params); k != "" && c.dual() && spare && ctx.Err() == nil {
+	// doubled tries the result with parameter k doubled (the PE array
+	// trimmed to fit the area budget) through a lite final stage.
+	doubled := func(k, tag string) {
 		p := copyParams(res.Params)
 		p[k] *= 2
 		lam := res.lambda
@@ -581,11 +582,15 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			c.warmFrom(res)
 			if d, _, err := c.evaluateWithBudget(ctx, p, lam, o.Starts); err == nil {
 				// An interrupted final stage returns its design uncertified.
-				if r2 := final(d, true, "doubled "+k+": "); ctx.Err() == nil && c.better(r2, res) {
+				if r2 := final(d, true, tag+k+": "); ctx.Err() == nil && c.better(r2, res) {
 					res = r2
 				}
 			}
 		}
+	}
+	spare = o.Until.IsZero() || time.Until(o.Until) > time.Duration(1+powerSteps)*c.fullCost
+	if k := largestDepth(o.Free, res.Params); k != "" && c.dual() && spare && ctx.Err() == nil {
+		doubled(k, "doubled ")
 	}
 	// The PE array grown into unused area: the runs that ended more than
 	// 2% above the best known after steps 1-8 and the frugal step (VGG-16
@@ -597,20 +602,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	spare = o.Until.IsZero() || time.Until(o.Until) > time.Duration(1+powerSteps)*c.fullCost
 	if side := smallerSide(o.Free, res.Params); side != "" && c.dual() && spare && ctx.Err() == nil &&
 		o.Budgets.MaxAreaMM2 > 0 && res.AreaMM2 < growBelow*o.Budgets.MaxAreaMM2 {
-		p := copyParams(res.Params)
-		p[side] *= 2
-		lam := res.lambda
-		if lam <= 0 {
-			lam = lambda
-		}
-		if p = c.fitArea(p); p != nil && !maps.Equal(p, res.Params) {
-			c.warmFrom(res)
-			if d, _, err := c.evaluateWithBudget(ctx, p, lam, o.Starts); err == nil {
-				if r2 := final(d, true, "grown "+side+": "); ctx.Err() == nil && c.better(r2, res) {
-					res = r2
-				}
-			}
-		}
+		doubled(side, "grown ")
 	}
 	if c.dual() && o.FrugalEvals >= 0 && ctx.Err() == nil {
 		evals := o.FrugalEvals
