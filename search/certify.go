@@ -69,7 +69,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 	per := shares(d, evals, d.obj.score)
 	res := make([]*mapper.Result, n)
 	secs := make([]float64, n)
-	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
+	parallel.Costliest(costs(per), runtime.GOMAXPROCS(0), func(i int) {
 		t0 := time.Now()
 		o, _ := d.obj.mapperOptions()
 		// The whole budget goes to the mapper's dive (its seeded local
@@ -101,7 +101,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		spent := make([]int64, n) // the faster dives' evaluations per layer
 		for k := 1; k <= 3; k++ {
 			lk := l / math.Pow(r, float64(k))
-			parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
+			parallel.Costliest(costs(per), runtime.GOMAXPROCS(0), func(i int) {
 				inc := pool[i][0]
 				for _, ld := range pool[i][1:] {
 					if float64(ld.Result.Cycles)+lk*ld.Result.EnergyPJ < float64(inc.Result.Cycles)+lk*inc.Result.EnergyPJ {
@@ -164,6 +164,25 @@ func shares(d *Design, evals int64, score func(*eval.Result) float64) []int64 {
 	return per
 }
 
+// costs are the relative durations of the mapper's dives with budgets per
+// (parallel.Costliest's order).
+func costs(per []int64) []float64 {
+	c := make([]float64, len(per))
+	for i, e := range per {
+		c[i] = float64(e)
+	}
+	return c
+}
+
+// layerCosts are the relative durations of the n layers' local searches:
+// their last searches' times (evaluate), or none.
+func (c *coopt) layerCosts(n int) []float64 {
+	if len(c.secs) != n {
+		return make([]float64, n)
+	}
+	return slices.Clone(c.secs)
+}
+
 // frugal is the last step of a run under a power budget. There the
 // result's power equals the budget, so its latency is bounded by its
 // energy: the layers need mappings that spend little energy and run just
@@ -188,7 +207,7 @@ func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) 
 	}
 	pool.add(d)
 	spent := make([]int64, n)
-	parallel.For(n, runtime.GOMAXPROCS(0), func(i int) {
+	parallel.Costliest(costs(per), runtime.GOMAXPROCS(0), func(i int) {
 		o := mapper.Options{Objective: mapper.Energy, MaxEvals: per[i], DiveEvals: int(per[i]), DiveOnly: true}
 		if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
 			spent[i] = r.Evaluated
@@ -266,7 +285,7 @@ func (c *coopt) throttle(ctx context.Context, d *Design, pool pools, ladder bool
 		scorers <- NewBatchScorer(d.Arch, 1)
 	}
 	found := make([][]*Found, n)
-	parallel.For(n, workers, func(i int) {
+	parallel.Costliest(c.layerCosts(n), workers, func(i int) {
 		sc := <-scorers
 		defer func() { scorers <- sc }()
 		l := d.Layers[i].Layer

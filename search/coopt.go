@@ -294,6 +294,10 @@ type coopt struct {
 	depths map[string]int
 	// descents counts the hardware descents started (their kick seeds).
 	descents int
+	// secs holds each layer's last mapping-search time (evaluate): the
+	// parallel searches start with the costliest layers. It orders the
+	// work only; no result depends on it.
+	secs []float64
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -1023,7 +1027,13 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 	for k := 0; k < workers; k++ {
 		scorers <- NewBatchScorer(a, 1)
 	}
-	parallel.For(n, workers, func(i int) {
+	costs := c.layerCosts(n)
+	if len(c.secs) != n {
+		c.secs = make([]float64, n)
+	}
+	parallel.Costliest(costs, workers, func(i int) {
+		t0 := time.Now()
+		defer func() { c.secs[i] = time.Since(t0).Seconds() }()
 		sc := <-scorers
 		defer func() { scorers <- sc }()
 		l := c.net.Layers[i]
