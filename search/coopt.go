@@ -234,9 +234,11 @@ type CoOptions struct {
 	// NLPStarts and NLPIters size the relaxed first stage (0 starts: skip it).
 	NLPStarts int
 	NLPIters  int
-	// Until, when set, lets the hardware search keep escaping local optima
-	// (beyond HWKicks) until shortly before this time, leaving time for the
-	// final polish: a run given a wall-time budget uses it.
+	// Until, when set, is the run's wall-time budget: after the default
+	// run (which it can only shorten, when ctx's deadline is Until too),
+	// the hardware search keeps escaping local optima from the best design
+	// until the time left is what the final stages took, and they run
+	// again when it found a better design (see CoOptimize).
 	Until time.Time
 	// Descents is the number of hardware descents: 1 runs one from the best
 	// start (the template's default hardware or the NLP proposal); otherwise
@@ -474,7 +476,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		if len(origins) > 1 {
 			tag = fmt.Sprintf("descent %d/%d ", k+1, len(origins))
 		}
-		c.descend(ctx, or.d, or.lambda, until, st, keep, tag)
+		c.descend(ctx, or.d, or.lambda, until, false, st, keep, tag)
 	}
 	// final is the final stage. A lite one (for the depth variants below)
 	// takes b's own search as the polish, bisects the power multiplier in
@@ -534,90 +536,143 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		}
 		return b
 	}
-	res := final(best, false, "final: ")
-	// Under a power budget the result is bounded by its energy: a design
-	// whose mappings are faster than the budget allows is over it, but
-	// slowed down (throttle) it may beat the best feasible one. The design
-	// of least potential latency, when it is another hardware point and
-	// promises at least 1% less latency, is probed (its own mappings,
-	// throttled and combined) and, when the probe comes within
-	// probeMargin of the result, goes through the final stage as well
-	// (with a deadline, only while the time for one is left).
-	spare := o.Until.IsZero() || time.Until(o.Until) > time.Duration(2+powerSteps)*c.fullCost
-	if bp := bestPot; bp != nil && spare && ctx.Err() == nil && !maps.Equal(bp.Params, res.Params) && c.potential(bp) < 0.99*res.LatencyMs {
-		pp := newPools(bp)
-		c.throttle(ctx, bp, pp, false)
-		probe := c.combine(bp, pp)
-		if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
-			r2 := final(bp, false, "probe: ")
-			if c.better(probe, r2) {
-				// The combination is a local search: from elsewhere it
-				// can end worse. The probe's mappings are on r2's
-				// hardware: r2's certificates bound them.
-				recertify(probe, r2)
-				r2 = probe
-			}
-			if c.better(r2, res) {
-				res = r2
-			}
-		}
+	// spare tells whether the time for n searches of the network is left
+	// before ctx's deadline (a comparison's budget): the optional stages
+	// below are skipped when it is not. A run with Until only reserves the
+	// time of its final stages (see the extension below).
+	spare := func(n int) bool {
+		dl, ok := ctx.Deadline()
+		return !ok || time.Until(dl) > time.Duration(n)*c.fullCost
 	}
-	// The polish of the global buffer's depth: the descents' brief
-	// searches judge a larger buffer by mappings made for the smaller one,
-	// and most runs that ended far from the best design known had the
-	// largest buffer at half the depth of the best design's, the rest of
-	// the hardware alike. The result with that buffer doubled (the PE
-	// array trimmed where the area budget requires) goes through a lite
-	// final stage and replaces the result when it ends better: the mapping
-	// searches before certification are too noisy to tell (variants whose
-	// searched energy was higher still won once certified). The halved
-	// buffer won on none of the 40 runs of docs/RESULTS.md through a lite
-	// stage, at the same cost, so it is not tried.
-	// doubled tries the result with parameter k doubled (the PE array
-	// trimmed to fit the area budget) through a lite final stage.
-	doubled := func(k, tag string) {
-		p := copyParams(res.Params)
-		p[k] *= 2
-		lam := res.lambda
-		if lam <= 0 {
-			lam = lambda
-		}
-		if p = c.fitArea(p); p != nil && !maps.Equal(p, res.Params) {
-			c.warmFrom(res)
-			if d, _, err := c.evaluateWithBudget(ctx, p, lam, o.Starts); err == nil {
-				// An interrupted final stage returns its design uncertified.
-				if r2 := final(d, true, tag+k+": "); ctx.Err() == nil && c.better(r2, res) {
+	// finish is the final stage and the steps after it, from b, the best
+	// design of a hardware search, and pot, its design of least potential
+	// latency (see potential).
+	finish := func(b, pot *Design) *Design {
+		res := final(b, false, "final: ")
+		// Under a power budget the result is bounded by its energy: a design
+		// whose mappings are faster than the budget allows is over it, but
+		// slowed down (throttle) it may beat the best feasible one. The design
+		// of least potential latency, when it is another hardware point and
+		// promises at least 1% less latency, is probed (its own mappings,
+		// throttled and combined) and, when the probe comes within
+		// probeMargin of the result, goes through the final stage as well
+		// (with a deadline, only while the time for one is left).
+		if bp := pot; bp != nil && spare(2+powerSteps) && ctx.Err() == nil && !maps.Equal(bp.Params, res.Params) && c.potential(bp) < 0.99*res.LatencyMs {
+			pp := newPools(bp)
+			c.throttle(ctx, bp, pp, false)
+			probe := c.combine(bp, pp)
+			if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
+				r2 := final(bp, false, "probe: ")
+				if c.better(probe, r2) {
+					// The combination is a local search: from elsewhere it
+					// can end worse. The probe's mappings are on r2's
+					// hardware: r2's certificates bound them.
+					recertify(probe, r2)
+					r2 = probe
+				}
+				if c.better(r2, res) {
 					res = r2
 				}
 			}
 		}
-	}
-	spare = o.Until.IsZero() || time.Until(o.Until) > time.Duration(1+powerSteps)*c.fullCost
-	if k := largestDepth(o.Free, res.Params); k != "" && c.dual() && spare && ctx.Err() == nil {
-		doubled(k, "doubled ")
-	}
-	// The PE array grown into unused area: the runs that ended more than
-	// 2% above the best known after steps 1-8 and the frugal step (VGG-16
-	// seed 1, ResNet-50 seed 5, MobileNet-V2 seed 5 of docs/RESULTS.md)
-	// used 1.49-1.70 of the 2.5 mm^2, the others 2.0-2.5. A result under
-	// 85% of the area budget is tried with the array's smaller side
-	// doubled (the larger trimmed by at most a quarter to fit, fitArea)
-	// through a lite final stage, and replaced when that ends better.
-	spare = o.Until.IsZero() || time.Until(o.Until) > time.Duration(1+powerSteps)*c.fullCost
-	if side := smallerSide(o.Free, res.Params); side != "" && c.dual() && spare && ctx.Err() == nil &&
-		o.Budgets.MaxAreaMM2 > 0 && res.AreaMM2 < growBelow*o.Budgets.MaxAreaMM2 {
-		doubled(side, "grown ")
-	}
-	if c.dual() && o.FrugalEvals >= 0 && ctx.Err() == nil {
-		evals := o.FrugalEvals
-		if evals == 0 {
-			evals = FrugalEvals
+		// The polish of the global buffer's depth: the descents' brief
+		// searches judge a larger buffer by mappings made for the smaller one,
+		// and most runs that ended far from the best design known had the
+		// largest buffer at half the depth of the best design's, the rest of
+		// the hardware alike. The result with that buffer doubled (the PE
+		// array trimmed where the area budget requires) goes through a lite
+		// final stage and replaces the result when it ends better: the mapping
+		// searches before certification are too noisy to tell (variants whose
+		// searched energy was higher still won once certified). The halved
+		// buffer won on none of the 40 runs of docs/RESULTS.md through a lite
+		// stage, at the same cost, so it is not tried.
+		// doubled tries the result with parameter k doubled (the PE array
+		// trimmed to fit the area budget) through a lite final stage.
+		doubled := func(k, tag string) {
+			p := copyParams(res.Params)
+			p[k] *= 2
+			lam := res.lambda
+			if lam <= 0 {
+				lam = lambda
+			}
+			if p = c.fitArea(p); p != nil && !maps.Equal(p, res.Params) {
+				c.warmFrom(res)
+				if d, _, err := c.evaluateWithBudget(ctx, p, lam, o.Starts); err == nil {
+					// An interrupted final stage returns its design uncertified.
+					if r2 := final(d, true, tag+k+": "); ctx.Err() == nil && c.better(r2, res) {
+						res = r2
+					}
+				}
+			}
 		}
-		// Like the final stage, it runs after a --time deadline too: a
-		// longer search must not end with worse mappings than a default one.
-		if r2 := c.frugal(ctx, res, poolOf[res], evals); ctx.Err() == nil {
-			res = r2
-			c.progress("frugal", res, lambda)
+		if k := largestDepth(o.Free, res.Params); k != "" && c.dual() && spare(1+powerSteps) && ctx.Err() == nil {
+			doubled(k, "doubled ")
+		}
+		// The PE array grown into unused area: the runs that ended more than
+		// 2% above the best known after steps 1-8 and the frugal step (VGG-16
+		// seed 1, ResNet-50 seed 5, MobileNet-V2 seed 5 of docs/RESULTS.md)
+		// used 1.49-1.70 of the 2.5 mm^2, the others 2.0-2.5. A result under
+		// 85% of the area budget is tried with the array's smaller side
+		// doubled (the larger trimmed by at most a quarter to fit, fitArea)
+		// through a lite final stage, and replaced when that ends better.
+		if side := smallerSide(o.Free, res.Params); side != "" && c.dual() && spare(1+powerSteps) && ctx.Err() == nil &&
+			o.Budgets.MaxAreaMM2 > 0 && res.AreaMM2 < growBelow*o.Budgets.MaxAreaMM2 {
+			doubled(side, "grown ")
+		}
+		if c.dual() && o.FrugalEvals >= 0 && ctx.Err() == nil {
+			evals := o.FrugalEvals
+			if evals == 0 {
+				evals = FrugalEvals
+			}
+			// Like the final stage, it runs after a --time deadline too: a
+			// longer search must not end with worse mappings than a default one.
+			if r2 := c.frugal(ctx, res, poolOf[res], evals); ctx.Err() == nil {
+				res = r2
+				c.progress("frugal", res, lambda)
+			}
+		}
+		return res
+	}
+	t1, pre := time.Now(), best
+	res := finish(best, bestPot)
+	// With Until, the run above is the default run (the descents stop at
+	// their local optima, after HWKicks escapes), so a longer run never
+	// returns a worse design than the default one. The time left, less
+	// what the final stages above took, goes to an iterated local search
+	// from the best design (the result's hardware, polished); when it
+	// finds a better design on other hardware than the one the final
+	// stages started from, they run again on it, and the better result is
+	// returned. (Before, the descents used all of the time and
+	// the final stages after them were cut: 60 s runs ended worse than
+	// default ones, docs/NOTES.md.)
+	if !o.Until.IsZero() && ctx.Err() == nil {
+		if left := time.Until(o.Until) - time.Since(t1); left > time.Duration(2+powerSteps)*c.fullCost {
+			from := best
+			var extBest, extPot *Design
+			extKeep := func(d *Design) {
+				keep(d)
+				if d == nil {
+					return
+				}
+				if extBest == nil || c.better(d, extBest) {
+					extBest = d
+				}
+				if c.dual() && (o.Budgets.MaxAreaMM2 <= 0 || d.AreaMM2 <= o.Budgets.MaxAreaMM2) &&
+					(extPot == nil || c.potential(d) < c.potential(extPot)) {
+					extPot = d
+				}
+			}
+			lam := lambda
+			if from.lambda > 0 {
+				lam = from.lambda
+			}
+			c.warmFrom(from)
+			c.descend(ctx, from, lam, time.Now().Add(left), true, st, extKeep, "extended ")
+			if extBest != nil && ctx.Err() == nil && c.better(extBest, pre) && !maps.Equal(extBest.Params, res.Params) {
+				if r2 := finish(extBest, extPot); ctx.Err() == nil && c.better(r2, res) {
+					res = r2
+				}
+			}
 		}
 	}
 	best = res
@@ -635,7 +690,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 // re-searching the best hardware's mappings, or kicking two parameters)
 // HWKicks times, or until the deadline when until is set. keep receives
 // every design.
-func (c *coopt) descend(ctx context.Context, cur *Design, lambda float64, until time.Time, st *Stats, keep func(*Design), tag string) {
+func (c *coopt) descend(ctx context.Context, cur *Design, lambda float64, until time.Time, ils bool, st *Stats, keep func(*Design), tag string) {
 	o := c.opts
 	t0 := time.Now()
 	// best is this descent's best design (keep tracks the run's).
@@ -660,7 +715,10 @@ func (c *coopt) descend(ctx context.Context, cur *Design, lambda float64, until 
 	c.descents++
 	hwRng := rand.New(rand.NewPCG(o.Seed, 0x6b1c+uint64(c.descents-1)))
 	pts0 := st.HardwarePoints
-	for round := 0; (round < o.HWRounds || (!until.IsZero() && time.Now().Before(until))) && ctx.Err() == nil; round++ {
+	for round := 0; (round < o.HWRounds || (ils && time.Now().Before(until))) && ctx.Err() == nil; round++ {
+		if !ils && !until.IsZero() && time.Until(until) < polishCost {
+			break
+		}
 		st.Rounds++
 		var cands []map[string]float64
 		for _, k := range o.Free {
@@ -704,7 +762,7 @@ func (c *coopt) descend(ctx context.Context, cur *Design, lambda float64, until 
 			if ctx.Err() != nil {
 				break
 			}
-			if until.IsZero() || time.Until(until) < 3*time.Since(t0)/time.Duration(st.HardwarePoints-pts0+1)+polishCost {
+			if !ils || time.Until(until) < 3*time.Since(t0)/time.Duration(st.HardwarePoints-pts0+1)+polishCost {
 				if kicks <= 0 {
 					break
 				}
@@ -761,7 +819,7 @@ func (c *coopt) descend(ctx context.Context, cur *Design, lambda float64, until 
 			// design; with one (iterated local search) the hardware search
 			// goes on from the kicked point, and the next kick starts from
 			// the best design again.
-			if err != nil || (until.IsZero() && !c.better(d, best)) {
+			if err != nil || (!ils && !c.better(d, best)) {
 				continue
 			}
 			keep(d)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,39 @@ func TestCoOptimizeInterrupted(t *testing.T) {
 	}
 	if !st.Interrupted {
 		t.Errorf("run not marked interrupted (took %v)", st.Runtime)
+	}
+}
+
+// TestCoOptimizeUntilNeverWorse checks that a run with a wall-time budget
+// returns a design at least as good as the default run of the same seed
+// (it is that run, then more search) and spends the time left on the
+// extended hardware search.
+func TestCoOptimizeUntilNeverWorse(t *testing.T) {
+	o := CoOptions{Template: "eyeriss", Objective: NetLatency, Budgets: Budgets{MaxPowerW: 0.5, MaxAreaMM2: 2},
+		Seed: 5, Starts: 4, HWRounds: 3, NLPStarts: 2, NLPIters: 40}
+	t0 := time.Now()
+	d0, _, err := CoOptimize(context.Background(), smallNet(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(t0)
+	extended := 0
+	o.Progress = func(s string) {
+		if strings.HasPrefix(s, "extended ") {
+			extended++
+		}
+	}
+	o.Until = time.Now().Add(3*took + time.Second)
+	d1, _, err := CoOptimize(context.Background(), smallNet(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d1.Feasible || d1.LatencyMs > d0.LatencyMs {
+		t.Errorf("with a time budget: %.6g ms (feasible %v), worse than the default run's %.6g ms",
+			d1.LatencyMs, d1.Feasible, d0.LatencyMs)
+	}
+	if extended == 0 {
+		t.Errorf("no extended hardware search in a budget of %v (the default run took %v)", 3*took+time.Second, took)
 	}
 }
 
