@@ -53,18 +53,27 @@ func (c *coTrace) offer(d *search.Design, evals int) {
 	}
 }
 
+// lightBelow is the wall-time budget under which a comparison runs the
+// co-optimizer with lighter settings. ResNet-18 with a 10 s budget: 15.45 ms
+// (median of seeds 1 and 2) with the defaults, 16.13 ms with the lighter
+// settings, which finish in 7.5 s and leave too little for more search.
+const lightBelow = 5 * time.Second
+
 // coOptions fills the co-optimizer's settings for a comparison run, so that
 // with no deadline the accelopt method is `accelopt optimize` with its
 // defaults: zero Starts and HWRounds are left to search.CoOptimize, and the
 // NLP stage, which CoOptimize skips at 0 starts, gets optimize's
-// --nlp-starts and --nlp-iters defaults (8 starts x 300 iterations). When
-// the wall-time budget is under 10 s a lighter set fills the zero values
-// instead (8 starts, 6 hardware rounds, NLP 4 x 150). NLPStarts < 0 skips
-// the NLP stage.
+// --nlp-starts and --nlp-iters defaults (8 starts x 300 iterations). With a
+// deadline, CoOptimize runs the default run first (its descents stopping
+// early enough for the final stages when the deadline is near) and spends
+// any time left on more search. When the budget is under lightBelow a
+// lighter set fills the zero values instead (8 starts, 6 hardware rounds,
+// NLP 4 x 150), so that a short run gets through every stage. NLPStarts < 0
+// skips the NLP stage.
 func coOptions(ctx context.Context, o Options) search.CoOptions {
 	co := o.CoOpt
 	dl, hasDeadline := ctx.Deadline()
-	light := hasDeadline && time.Until(dl) < 10*time.Second
+	light := hasDeadline && time.Until(dl) < lightBelow
 	pick := func(full, lighter int) int {
 		if light {
 			return lighter

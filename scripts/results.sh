@@ -170,12 +170,15 @@ scored by the same evaluator (the matrix model in exact mode, equal to \`eval.La
 integer points; every reported design is re-evaluated with \`eval.Layer\`):
 
 - **accelopt**: \`search.CoOptimize\` as \`accelopt optimize --time BUDGET\` runs it: the
-  pipeline (NLP stage, hardware local search with every layer's mapping search, polish,
-  power-multiplier bisection), then escapes from the local optimum (mapping re-search,
-  hardware kicks with an iterated local search) until the budget. With the compare budget
-  at 10 s or less (\`compare\`'s rule: under 10 s left when the run starts) it uses lighter
-  settings (8 local-search starts, 6 hardware rounds, NLP 4 starts × 150 iterations)
-  instead of \`optimize\`'s defaults (NLP 8 × 300, 16 starts, up to 30 hardware rounds).
+  default run (NLP stage, hardware descents with every layer's mapping search, the final
+  stages: polish, certification, the buffer and array variants, the frugal step; the
+  descents stop early when the budget's end nears), then, with the time left less what
+  the final stages took, an iterated local search from its best design (mapping
+  re-search, hardware kicks) and the final stages again when that finds a better design.
+  The budget is a hard deadline here: what is not finished by then is cut. With a budget
+  under 5 s (\`compare\`'s rule, measured when the run starts) it uses lighter settings
+  (8 local-search starts, 6 hardware rounds, NLP 4 starts × 150 iterations) instead of
+  \`optimize\`'s defaults (NLP 8 × 300, 16 starts, up to 30 hardware rounds).
 - **ga**: genetic algorithm after GAMMA/DiGamma (population 100, elites 5%, parents 50%,
   10% random injections, GAMMA's crossover/mutation/reorder operators, hardware genes),
   run until the budget.

@@ -638,15 +638,18 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	// With Until, the run above is the default run (the descents stop at
 	// their local optima, after HWKicks escapes), so a longer run never
 	// returns a worse design than the default one. The time left, less
-	// what the final stages above took, goes to an iterated local search
-	// from the best design (the result's hardware, polished); when it
-	// finds a better design on other hardware than the one the final
-	// stages started from, they run again on it, and the better result is
-	// returned. (Before, the descents used all of the time and
+	// 1.5 times what the final stages above took, goes to an iterated
+	// local search from the best design (the result's hardware, polished);
+	// when it finds a better design on other hardware than the one the
+	// final stages started from, they run again on it, and the better
+	// result is returned. (Before, the descents used all of the time and
 	// the final stages after them were cut: 60 s runs ended worse than
 	// default ones, docs/NOTES.md.)
 	if !o.Until.IsZero() && ctx.Err() == nil {
-		if left := time.Until(o.Until) - time.Since(t1); left > time.Duration(2+powerSteps)*c.fullCost {
+		// The final stages cost more on some hardware than on other (a
+		// larger array, the variants that run only when area is left):
+		// half as much again is reserved.
+		if left := time.Until(o.Until) - 3*time.Since(t1)/2; left > time.Duration(2+powerSteps)*c.fullCost {
 			from := best
 			var extBest, extPot *Design
 			extKeep := func(d *Design) {
