@@ -208,7 +208,7 @@ bar on a terminal, plain lines otherwise, nothing with --quiet.`,
 	f.Uint64Var(&seed, "seed", 1, "random seed (every random choice follows from it)")
 	f.IntVar(&starts, "starts", 0, "local-search starts per layer (0: default)")
 	f.IntVar(&rounds, "rounds", 0, "hardware search rounds (0: default)")
-	f.DurationVar(&timeBudget, "time", 0, "co-optimization: keep searching (hardware escapes and kicks) until this wall time, e.g. 30s (0: stop at a local optimum); mapping-only with --mapper optimal: the total wall time shared by the layers (0: 5s per layer); results then depend on the machine's speed")
+	f.DurationVar(&timeBudget, "time", 0, "co-optimization: the default run, then more search (hardware escapes and kicks from its best design, the final stages again when it finds better) until about this wall time, e.g. 30s; never worse than the default run (0: the default run, which stops at a local optimum); mapping-only with --mapper optimal: the total wall time shared by the layers (0: 5s per layer); results then depend on the machine's speed")
 	f.StringVar(&mapperKind, "mapper", "optimal", "mapping-only mode (--arch): optimal (exact branch and bound over the whole mapspace, keep/bypass included, capped by --time; result.json records per layer whether the mapping is proven optimal, the bound and the gap) or heuristic (the local search)")
 	f.IntVar(&batch, "batch", 1, "batch size")
 	f.StringArrayVar(&inputShapes, "input-shape", nil, inputShapeUsage)
