@@ -235,10 +235,10 @@ type CoOptions struct {
 	NLPStarts int
 	NLPIters  int
 	// Until, when set, is the run's wall-time budget: after the default
-	// run (which it can only shorten, when ctx's deadline is Until too),
-	// the hardware search keeps escaping local optima from the best design
-	// until the time left is what the final stages took, and they run
-	// again when it found a better design (see CoOptimize).
+	// run (which only a deadline of ctx can shorten), the hardware search
+	// keeps escaping local optima from the best design until the time left
+	// is 1.5 times what the final stages took, and they run again when it
+	// found a better design (see CoOptimize).
 	Until time.Time
 	// Descents is the number of hardware descents: 1 runs one from the best
 	// start (the template's default hardware or the NLP proposal); otherwise
@@ -467,9 +467,12 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		if ctx.Err() != nil {
 			break
 		}
-		until := o.Until
-		if !until.IsZero() {
-			until = time.Now().Add(time.Until(o.Until) / time.Duration(len(origins)-k))
+		// Under a hard deadline (ctx's: a comparison's budget) the
+		// descents share the time left and stop early enough for the
+		// final polish; otherwise they are the default run's.
+		var until time.Time
+		if dl, ok := ctx.Deadline(); ok {
+			until = time.Now().Add(time.Until(dl) / time.Duration(len(origins)-k))
 		}
 		c.warmFrom(or.d)
 		tag := ""

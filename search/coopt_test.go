@@ -99,6 +99,17 @@ func TestCoOptimizeUntilNeverWorse(t *testing.T) {
 	if extended == 0 {
 		t.Errorf("no extended hardware search in a budget of %v (the default run took %v)", 3*took+time.Second, took)
 	}
+	// A budget shorter than the default run leaves it whole.
+	extended = 0
+	o.Until = time.Now().Add(time.Millisecond)
+	d2, _, err := CoOptimize(context.Background(), smallNet(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Cycles != d0.Cycles || d2.EnergyUJ != d0.EnergyUJ || paramString(d2.Params) != paramString(d0.Params) || extended != 0 {
+		t.Errorf("with a 1 ms budget: %d cycles %v uJ %s (%d extended rounds), want the default run's %d cycles %v uJ %s",
+			d2.Cycles, d2.EnergyUJ, paramString(d2.Params), extended, d0.Cycles, d0.EnergyUJ, paramString(d0.Params))
+	}
 }
 
 // TestSearchSeedsIgnoreEarlierSearches checks that a hardware point's
