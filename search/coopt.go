@@ -235,10 +235,10 @@ type CoOptions struct {
 	NLPStarts int
 	NLPIters  int
 	// Until, when set, is the run's wall-time budget: after the default
-	// run (which only a deadline of ctx can shorten), the hardware search
-	// keeps escaping local optima from the best design until the time left
-	// is 1.5 times what the final stages took, and they run again when it
-	// found a better design (see CoOptimize).
+	// run (which only a hard budget shortens, see hardDeadline), the
+	// hardware search keeps escaping local optima from the best design
+	// until the time left is 1.5 times what the final stages took, and they
+	// run again when it found a better design (see CoOptimize).
 	Until time.Time
 	// Descents is the number of hardware descents: 1 runs one from the best
 	// start (the template's default hardware or the NLP proposal); otherwise
@@ -467,11 +467,11 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		if ctx.Err() != nil {
 			break
 		}
-		// Under a hard deadline (ctx's: a comparison's budget) the
-		// descents share the time left and stop early enough for the
-		// final polish; otherwise they are the default run's.
+		// Under a hard budget (see hardDeadline) the descents share the
+		// time left and stop early enough for the final polish; otherwise
+		// they are the default run's.
 		var until time.Time
-		if dl, ok := ctx.Deadline(); ok {
+		if dl, ok := hardDeadline(ctx, o); ok {
 			until = time.Now().Add(time.Until(dl) / time.Duration(len(origins)-k))
 		}
 		c.warmFrom(or.d)
@@ -540,11 +540,10 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		return b
 	}
 	// spare tells whether the time for n searches of the network is left
-	// before ctx's deadline (a comparison's budget): the optional stages
-	// below are skipped when it is not. A run with Until only reserves the
-	// time of its final stages (see the extension below).
+	// before a hard budget's end (see hardDeadline): the optional stages
+	// below are skipped when it is not.
 	spare := func(n int) bool {
-		dl, ok := ctx.Deadline()
+		dl, ok := hardDeadline(ctx, o)
 		return !ok || time.Until(dl) > time.Duration(n)*c.fullCost
 	}
 	// finish is the final stage and the steps after it, from b, the best
@@ -686,6 +685,20 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	st.Evaluations = c.evals
 	st.Runtime = time.Since(t0)
 	return best, st, nil
+}
+
+// hardDeadline is the end of a hard wall-time budget: ctx's deadline when
+// the run has a budget (Until) and ctx ends then too (a comparison's run).
+// A deadline of ctx alone (a sweep worker's job time limit) interrupts the
+// run but does not change what it does before, so that a job's result does
+// not depend on the worker's limit; Until alone (optimize --time) is a soft
+// budget, spent after the default run.
+func hardDeadline(ctx context.Context, o CoOptions) (time.Time, bool) {
+	dl, ok := ctx.Deadline()
+	if !ok || o.Until.IsZero() {
+		return time.Time{}, false
+	}
+	return dl, true
 }
 
 // descend runs the hardware local search from cur (its mappings the warm
