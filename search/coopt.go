@@ -94,6 +94,15 @@ type Design struct {
 	obj layerObjective
 }
 
+// multiplier is the power multiplier d's mappings were searched with, or
+// fallback when none is recorded.
+func (d *Design) multiplier(fallback float64) float64 {
+	if d.lambda > 0 {
+		return d.lambda
+	}
+	return fallback
+}
+
 // layerObjective is the score each layer's mapping search minimizes:
 // cyc*cycles + en*energy (pJ), or energy*cycles when edp is set.
 type layerObjective struct {
@@ -182,6 +191,15 @@ func (c *coopt) potential(d *Design) float64 {
 		return math.Max(d.LatencyMs, d.EnergyUJ/(p*1e3))
 	}
 	return d.LatencyMs
+}
+
+// lessPotential tells whether d (nil: no) is a candidate of less potential
+// latency than cur (nil: none yet) under a power budget: within the area
+// budget, feasible or not.
+func (c *coopt) lessPotential(d, cur *Design) bool {
+	b := c.opts.Budgets
+	return d != nil && c.dual() && (b.MaxAreaMM2 <= 0 || d.AreaMM2 <= b.MaxAreaMM2) &&
+		(cur == nil || c.potential(d) < c.potential(cur))
 }
 
 // probeMargin is how close (relative) the probe of the design of least
@@ -355,8 +373,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	// feasible or not: a candidate for the final stage besides best.
 	var bestPot *Design
 	keep := func(d *Design) {
-		if d != nil && c.dual() && (o.Budgets.MaxAreaMM2 <= 0 || d.AreaMM2 <= o.Budgets.MaxAreaMM2) &&
-			(bestPot == nil || c.potential(d) < c.potential(bestPot)) {
+		if c.lessPotential(d, bestPot) {
 			bestPot = d
 		}
 		if d != nil && c.better(d, best) {
@@ -487,10 +504,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	poolOf := map[*Design]pools{} // the pools final combined its designs from
 	final := func(b *Design, lite bool, tag string) *Design {
 		// The polish searches the design's hardware at its multiplier.
-		lambda := lambda
-		if b.lambda > 0 {
-			lambda = b.lambda
-		}
+		lambda := b.multiplier(lambda)
 		// Polish the hardware with a larger mapping search, then spend the
 		// unused power budget; every mapping these searches find on that
 		// hardware is pooled per layer for the final combination.
@@ -593,10 +607,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		doubled := func(k, tag string) {
 			p := copyParams(res.Params)
 			p[k] *= 2
-			lam := res.lambda
-			if lam <= 0 {
-				lam = lambda
-			}
+			lam := res.multiplier(lambda)
 			if p = c.fitArea(p); p != nil && !maps.Equal(p, res.Params) {
 				c.warmFrom(res)
 				if d, _, err := c.evaluateWithBudget(ctx, p, lam, o.Starts); err == nil {
@@ -662,17 +673,12 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 				if extBest == nil || c.better(d, extBest) {
 					extBest = d
 				}
-				if c.dual() && (o.Budgets.MaxAreaMM2 <= 0 || d.AreaMM2 <= o.Budgets.MaxAreaMM2) &&
-					(extPot == nil || c.potential(d) < c.potential(extPot)) {
+				if c.lessPotential(d, extPot) {
 					extPot = d
 				}
 			}
-			lam := lambda
-			if from.lambda > 0 {
-				lam = from.lambda
-			}
 			c.warmFrom(from)
-			c.descend(ctx, from, lam, time.Now().Add(left), true, st, extKeep, "extended ")
+			c.descend(ctx, from, from.multiplier(lambda), time.Now().Add(left), true, st, extKeep, "extended ")
 			if extBest != nil && ctx.Err() == nil && c.better(extBest, pre) && !maps.Equal(extBest.Params, res.Params) {
 				if r2 := finish(extBest, extPot); ctx.Err() == nil && c.better(r2, res) {
 					res = r2
@@ -1232,8 +1238,6 @@ func leanParams(p map[string]float64, free []string) map[string]float64 {
 	return q
 }
 
-// largestDepth is the free buffer-depth parameter of largest value in p
-// (ties by name), "" when there is none.
 // growBelow is the share of the area budget under which a result's PE
 // array is tried grown (see CoOptimize).
 const growBelow = 0.85
@@ -1250,6 +1254,8 @@ func smallerSide(free []string, p map[string]float64) string {
 	return side
 }
 
+// largestDepth is the free buffer-depth parameter of largest value in p
+// (ties by name), "" when there is none.
 func largestDepth(free []string, p map[string]float64) string {
 	best := ""
 	for _, k := range free {
