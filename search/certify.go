@@ -220,6 +220,7 @@ func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) 
 	if ctx.Err() != nil {
 		return d
 	}
+	c.evals += c.thrifty.pool(d, pool)
 	c.throttle(ctx, d, pool, true)
 	if ctx.Err() != nil {
 		return d

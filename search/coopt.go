@@ -318,6 +318,9 @@ type coopt struct {
 	// parallel searches start with the costliest layers. It orders the
 	// work only; no result depends on it.
 	secs []float64
+	// thrifty remembers each layer's most frugal mappings found anywhere
+	// in the run (frugal pools them on the final hardware).
+	thrifty thrifty
 }
 
 // CoOptimize co-designs the template's hardware parameters and every layer's
@@ -1134,6 +1137,9 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}
 	})
+	if len(c.thrifty) != n {
+		c.thrifty = make(thrifty, n)
+	}
 	var energy float64
 	for i, l := range c.net.Layers {
 		if errs[i] != nil {
@@ -1142,6 +1148,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		f := found[i]
 		c.evals += f.Evals
 		c.warm[i] = f.Mapping
+		c.thrifty.add(i, f.Mapping, f.Result.EnergyPJ)
 		n := int64(max(l.Count, 1))
 		d.Layers = append(d.Layers, LayerDesign{Layer: l, Mapping: f.Mapping, Result: f.Result})
 		d.Cycles += n * f.Result.Cycles

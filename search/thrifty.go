@@ -1,0 +1,79 @@
+package search
+
+import (
+	"slices"
+
+	"github.com/accelopt/accelopt/eval"
+	"github.com/accelopt/accelopt/mapping"
+)
+
+// thriftyKeep is how many mappings per layer the run remembers as its most
+// frugal ones (see thrifty).
+const thriftyKeep = 24
+
+// thrifty holds, per layer, the mappings of least energy that the mapping
+// searches found at any hardware point of a run, least energy first, at
+// most thriftyKeep each (one per distinct energy). The frugal step refits
+// them onto the final hardware and pools them: the searches there start
+// from the mappings of the hardware points just before and stay in their
+// basins, while a layer's cheapest mappings were often found on other
+// hardware along the way.
+type thrifty [][]thriftyMapping
+
+type thriftyMapping struct {
+	m      *mapping.Mapping
+	energy float64 // pJ, on the hardware where m was found
+}
+
+// add offers layer i's mapping m of energy pJ (on its own hardware).
+func (t thrifty) add(i int, m *mapping.Mapping, energy float64) {
+	l := t[i]
+	if len(l) >= thriftyKeep && energy >= l[len(l)-1].energy {
+		return
+	}
+	at, found := slices.BinarySearchFunc(l, energy, func(x thriftyMapping, e float64) int {
+		switch {
+		case x.energy < e:
+			return -1
+		case x.energy > e:
+			return 1
+		}
+		return 0
+	})
+	if found {
+		return
+	}
+	l = slices.Insert(l, at, thriftyMapping{m: m, energy: energy})
+	if len(l) > thriftyKeep {
+		l = l[:thriftyKeep]
+	}
+	t[i] = l
+}
+
+// pool refits layer mappings onto d's hardware (Space.Refit), evaluates
+// them exactly and adds the legal ones to pool; it returns the evaluations.
+func (t thrifty) pool(d *Design, pool pools) int {
+	evals := 0
+	for i, l := range t {
+		if i >= len(d.Layers) || len(l) == 0 {
+			continue
+		}
+		layer := d.Layers[i].Layer
+		s, err := NewSpace(d.Arch, layer, nil)
+		if err != nil {
+			continue
+		}
+		for _, x := range l {
+			m := s.Refit(x.m)
+			if m == nil {
+				continue
+			}
+			r, err := eval.Layer(d.Arch, layer, m)
+			evals++
+			if err == nil {
+				pool.addLayer(i, LayerDesign{Layer: layer, Mapping: m, Result: r})
+			}
+		}
+	}
+	return evals
+}
