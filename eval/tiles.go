@@ -12,27 +12,55 @@ import (
 // sliding window). It does no access analysis and is cheap.
 func TileSizes(l workload.Layer, m *mapping.Mapping) [][workload.NumDataSpaces]int64 {
 	out := make([][workload.NumDataSpaces]int64, len(m.Levels))
-	var ext [workload.NumDims]int64
-	for d := range ext {
-		ext[d] = 1
-	}
-	c := coefs{WStride: int64(l.Wstride), HStride: int64(l.Hstride), WDil: int64(l.Wdilation), HDil: int64(l.Hdilation)}
+	ext := unitExtents()
 	for i := range m.Levels {
-		lv := &m.Levels[i]
-		for d := range ext {
-			ext[d] *= int64(max(lv.Temporal[d], 1)) * int64(max(lv.Spatial[d], 1))
+		ext.times(&m.Levels[i])
+		out[i] = ext.tiles(l)
+	}
+	return out
+}
+
+// TileSizesAt is TileSizes(l, m)[i], without the other levels' tiles.
+func TileSizesAt(l workload.Layer, m *mapping.Mapping, i int) [workload.NumDataSpaces]int64 {
+	ext := unitExtents()
+	for j := 0; j <= i; j++ {
+		ext.times(&m.Levels[j])
+	}
+	return ext.tiles(l)
+}
+
+// extents are the cumulative loop bounds per dimension at and below a level.
+type extents [workload.NumDims]int64
+
+func unitExtents() extents {
+	var e extents
+	for d := range e {
+		e[d] = 1
+	}
+	return e
+}
+
+// times multiplies in a level's temporal and spatial factors.
+func (e *extents) times(lv *mapping.Level) {
+	for d := range e {
+		e[d] *= int64(max(lv.Temporal[d], 1)) * int64(max(lv.Spatial[d], 1))
+	}
+}
+
+// tiles is the size of each data space's bounding box over the extents.
+func (e *extents) tiles(l workload.Layer) [workload.NumDataSpaces]int64 {
+	c := coefs{WStride: int64(l.Wstride), HStride: int64(l.Hstride), WDil: int64(l.Wdilation), HDil: int64(l.Hdilation)}
+	var hi [workload.NumDims]int64
+	for d := range hi {
+		hi[d] = e[d] - 1
+	}
+	var out [workload.NumDataSpaces]int64
+	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
+		p := project(ds, &hi, c)
+		for j := range p {
+			p[j]++
 		}
-		var hi [workload.NumDims]int64
-		for d := range hi {
-			hi[d] = ext[d] - 1
-		}
-		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-			p := project(ds, &hi, c)
-			for j := range p {
-				p[j]++
-			}
-			out[i][ds] = box{hi: p}.size()
-		}
+		out[ds] = box{hi: p}.size()
 	}
 	return out
 }

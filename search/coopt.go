@@ -163,6 +163,15 @@ func (c *coopt) dual() bool {
 	return o.Objective == NetLatency && o.Budgets.MaxPowerW > 0 && o.WeightedSum == 0
 }
 
+// weighsEnergy reports whether the layers' mapping scores weigh energy
+// beyond a tie-break: every objective but latency without a power budget.
+// Only then do the mapping searches start from the run's most frugal
+// mappings when those score better (thrifty.start).
+func (c *coopt) weighsEnergy() bool {
+	o := c.opts
+	return o.Objective != NetLatency || o.Budgets.MaxPowerW > 0 || o.WeightedSum > 0
+}
+
 // step reports whether the hardware descent should prefer a to b. Under a
 // power budget it compares the Lagrangian cycles + lambda*energy (pJ), the
 // quantity the mapping searches minimize, at the run's current multiplier:
@@ -1132,7 +1141,7 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		// dropped: otherwise a smaller buffer or array would be judged by
 		// random starts against its neighbours' warm-started mappings.
 		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
-			Seed: base + uint64(i) + 1, Init: s.Refit(c.warm[i]), Workers: 1, Scorer: sc})
+			Seed: base + uint64(i) + 1, Init: c.thrifty.start(s, sc, i, s.Refit(c.warm[i]), score, c.weighsEnergy()), Workers: 1, Scorer: sc})
 		if err != nil {
 			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}

@@ -45,7 +45,12 @@ func (s *Space) Refit(m *mapping.Mapping) *mapping.Mapping {
 			return nil
 		}
 	}
-	// Capacity, innermost level first.
+	// Capacity, innermost level first. A mapping that fits every level
+	// needs no move (the common case: one tile computation, not one per
+	// level).
+	if eval.Fits(s.Arch, s.Layer, c) {
+		return c
+	}
 	for i := 0; i < L; i++ {
 		eff := s.Arch.Levels[i].EffectiveSize()
 		if eff <= 0 {
@@ -112,11 +117,11 @@ func (s *Space) Refit(m *mapping.Mapping) *mapping.Mapping {
 
 // keptWords is the words level i's kept tiles take under m.
 func (s *Space) keptWords(m *mapping.Mapping, i int) int64 {
-	ts := eval.TileSizes(s.Layer, m)
+	ts := eval.TileSizesAt(s.Layer, m, i)
 	var w int64
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		if m.Levels[i].Keep[ds] {
-			w += ts[i][ds]
+			w += ts[ds]
 		}
 	}
 	return w

@@ -118,3 +118,41 @@ func TestShrunk(t *testing.T) {
 		}
 	}
 }
+
+// TestTileSizesAt checks eval.TileSizesAt (Refit's capacity checks) against
+// eval.TileSizes at every level of random legal mappings of strided,
+// dilated, grouped and batched layers.
+func TestTileSizesAt(t *testing.T) {
+	a, err := arch.Template("eyeriss", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dil := workload.NewConv("dilated", 16, 32, 3, 3, 14, 14)
+	dil.Wdilation, dil.Hdilation = 2, 2
+	strided := workload.NewConv("strided", 32, 64, 3, 3, 14, 14)
+	strided.Wstride, strided.Hstride = 2, 2
+	batched := workload.NewConv("batched", 8, 16, 5, 5, 7, 7)
+	batched.Dims[workload.N] = 4
+	grouped := workload.NewConv("depthwise", 1, 1, 3, 3, 14, 14)
+	grouped.Dims[workload.G] = 32
+	layers := []workload.Layer{dil, strided, batched, grouped}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, l := range layers {
+		s, err := NewSpace(a, l, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < 50; k++ {
+			m, _, err := s.Random(rng, rng.Float64())
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := eval.TileSizes(l, m)
+			for i := range m.Levels {
+				if got := eval.TileSizesAt(l, m, i); got != all[i] {
+					t.Fatalf("%s, mapping %d, level %d: TileSizesAt %v, TileSizes %v", l.Name, k, i, got, all[i])
+				}
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math"
 	"slices"
 
 	"github.com/accelopt/accelopt/eval"
@@ -76,4 +77,47 @@ func (t thrifty) pool(d *Design, pool pools) int {
 		}
 	}
 	return evals
+}
+
+// start returns the warm start of layer i's mapping search on s's hardware:
+// warm (already refitted), or, when use is set, the remembered mapping,
+// refitted, of lower score when there is one. The candidates are scored as
+// one batch by sc (nil: the exact evaluator); ties keep the earlier
+// candidate, warm first.
+func (t thrifty) start(s *Space, sc *BatchScorer, i int, warm *mapping.Mapping, score func(*eval.Result) float64, use bool) *mapping.Mapping {
+	if !use || i >= len(t) || len(t[i]) == 0 {
+		return warm
+	}
+	cands := make([]*mapping.Mapping, 0, len(t[i])+1)
+	if warm != nil {
+		cands = append(cands, warm)
+	}
+	for _, x := range t[i] {
+		if m := s.Refit(x.m); m != nil {
+			cands = append(cands, m)
+		}
+	}
+	var rs []*eval.Result
+	if sc != nil {
+		rs = sc.Score(s, cands)
+	} else {
+		rs = make([]*eval.Result, len(cands))
+		for k, m := range cands {
+			rs[k], _ = eval.Layer(s.Arch, s.Layer, m)
+		}
+	}
+	var best *mapping.Mapping
+	bestScore := math.Inf(1)
+	for k, r := range rs {
+		if r == nil {
+			continue
+		}
+		if v := score(r); v < bestScore {
+			best, bestScore = cands[k], v
+		}
+	}
+	if best == nil {
+		return warm
+	}
+	return best
 }
