@@ -1123,6 +1123,9 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		scorers <- NewBatchScorer(a, 1)
 	}
 	costs := c.layerCosts(n)
+	if len(c.thrifty) != n {
+		c.thrifty = make(thrifty, n)
+	}
 	if len(c.secs) != n {
 		c.secs = make([]float64, n)
 	}
@@ -1140,15 +1143,15 @@ func (c *coopt) evaluate(ctx context.Context, p map[string]float64, lambda float
 		// A warm start that no longer fits the hardware is refitted, not
 		// dropped: otherwise a smaller buffer or array would be judged by
 		// random starts against its neighbours' warm-started mappings.
+		// Where the score weighs energy, the run's most frugal mappings of
+		// the layer compete with the warm start (thrifty).
+		init := c.thrifty.start(s, sc, i, s.Refit(c.warm[i]), score, c.weighsEnergy())
 		found[i], err = s.Local(ctx, LocalOptions{Score: score, Starts: starts, Neighbours: 12, Patience: 4,
-			Seed: base + uint64(i) + 1, Init: c.thrifty.start(s, sc, i, s.Refit(c.warm[i]), score, c.weighsEnergy()), Workers: 1, Scorer: sc})
+			Seed: base + uint64(i) + 1, Init: init, Workers: 1, Scorer: sc})
 		if err != nil {
 			errs[i] = fmt.Errorf("layer %s: %w", l.Name, err)
 		}
 	})
-	if len(c.thrifty) != n {
-		c.thrifty = make(thrifty, n)
-	}
 	var energy float64
 	for i, l := range c.net.Layers {
 		if errs[i] != nil {

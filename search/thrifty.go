@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -14,11 +15,12 @@ const thriftyKeep = 24
 
 // thrifty holds, per layer, the mappings of least energy that the mapping
 // searches found at any hardware point of a run, least energy first, at
-// most thriftyKeep each (one per distinct energy). The frugal step refits
-// them onto the final hardware and pools them: the searches there start
-// from the mappings of the hardware points just before and stay in their
-// basins, while a layer's cheapest mappings were often found on other
-// hardware along the way.
+// most thriftyKeep each (one per distinct energy). Every later search of
+// the layer starts from the best of them and its warm start (start), and
+// the frugal step pools them on the final hardware (pool): a search starts
+// from the mapping of the hardware point just before and stays in its
+// basin, while a layer's cheapest mappings turn up on hardware points
+// scattered over the run.
 type thrifty [][]thriftyMapping
 
 type thriftyMapping struct {
@@ -32,15 +34,7 @@ func (t thrifty) add(i int, m *mapping.Mapping, energy float64) {
 	if len(l) >= thriftyKeep && energy >= l[len(l)-1].energy {
 		return
 	}
-	at, found := slices.BinarySearchFunc(l, energy, func(x thriftyMapping, e float64) int {
-		switch {
-		case x.energy < e:
-			return -1
-		case x.energy > e:
-			return 1
-		}
-		return 0
-	})
+	at, found := slices.BinarySearchFunc(l, energy, func(x thriftyMapping, e float64) int { return cmp.Compare(x.energy, e) })
 	if found {
 		return
 	}
