@@ -199,7 +199,8 @@ func TestDepthVariantHelpers(t *testing.T) {
 	}{
 		{"fits", area(p) + 0.01, true, false},
 		{"trimmed", area(p) - 0.05, true, true},
-		{"too small", area(p) / 2, false, false},
+		{"trimmed by more than a quarter", area(p) - 0.6, true, true},
+		{"too small", area(p) / 4, false, false},
 	} {
 		c := &coopt{opts: CoOptions{Template: "eyeriss", Free: free, Budgets: Budgets{MaxAreaMM2: tc.budget}}}
 		q := c.fitArea(p)
@@ -213,8 +214,13 @@ func TestDepthVariantHelpers(t *testing.T) {
 		if got := area(q); got > tc.budget {
 			t.Errorf("%s: area %.3f mm2 over the budget %.3f", tc.name, got, tc.budget)
 		}
-		if trimmed := q["pe_x"] < p["pe_x"]; trimmed != tc.trim || q["pe_y"] != p["pe_y"] || q["pe_x"] < 0.75*p["pe_x"] {
-			t.Errorf("%s: array %gx%g from %gx%g", tc.name, q["pe_x"], q["pe_y"], p["pe_x"], p["pe_y"])
+		// Trimmed one PE at a time off the larger side: the sides stay
+		// within one of each other once they meet, and at least half the
+		// PEs remain.
+		x, y := q["pe_x"], q["pe_y"]
+		if trimmed := pes(q) < pes(p); trimmed != tc.trim || x > p["pe_x"] || y > p["pe_y"] || pes(q) < pes(p)/2 ||
+			(y < p["pe_y"] && (x-y > 1 || y-x > 1)) {
+			t.Errorf("%s: array %gx%g from %gx%g", tc.name, x, y, p["pe_x"], p["pe_y"])
 		}
 	}
 }
