@@ -409,10 +409,16 @@ func TestCoordinateRestart(t *testing.T) {
 	defer nc.Close()
 	s := Store{Dir: t.TempDir()}
 
-	// The first coordinator queues the jobs and stops after two results.
+	// The first coordinator queues the jobs and stops after two results. A
+	// job delivered to its worker's pending fetch as it stops is delivered
+	// again only after the consumer's AckWait: short here, and shorter than
+	// the separate worker's IdleExit below, so that worker gets it (with the
+	// default 30 s, the second coordinator waited for it until its timeout
+	// in one CI run, 21 of 22 jobs collected).
+	const ackWait = 2 * time.Second
 	ctx1, stop1 := context.WithCancel(context.Background())
 	defer stop1()
-	err = Coordinate(ctx1, nc, s, jobs, CoordinatorOptions{Workers: 1, OnEvent: func(ev Event) {
+	err = Coordinate(ctx1, nc, s, jobs, CoordinatorOptions{Workers: 1, AckWait: ackWait, OnEvent: func(ev Event) {
 		if ev.Kind == EventDone && ev.Total > 0 && ev.Done == 2 {
 			stop1()
 		}
@@ -434,14 +440,14 @@ func TestCoordinateRestart(t *testing.T) {
 	var wlog eventLog
 	wctx, stopW := context.WithTimeout(context.Background(), 180*time.Second)
 	defer stopW()
-	if err := Work(wctx, nc, WorkerOptions{Concurrency: 2, IdleExit: 1500 * time.Millisecond, OnEvent: wlog.add}); err != nil {
+	if err := Work(wctx, nc, WorkerOptions{Concurrency: 2, IdleExit: ackWait + 1500*time.Millisecond, OnEvent: wlog.add}); err != nil {
 		t.Fatal(err)
 	}
 	// The second coordinator only collects.
 	var clog eventLog
 	ctx2, stop2 := context.WithTimeout(context.Background(), 180*time.Second)
 	defer stop2()
-	if err := Coordinate(ctx2, nc, s, jobs, CoordinatorOptions{OnEvent: clog.add}); err != nil {
+	if err := Coordinate(ctx2, nc, s, jobs, CoordinatorOptions{AckWait: ackWait, OnEvent: clog.add}); err != nil {
 		t.Fatal(err)
 	}
 	if len(Pending(s, jobs)) != 0 {
