@@ -31,6 +31,10 @@ func (p *problem) dive(evals int) {
 		cur, curS = p.res.Mapping.Clone(), p.bestS
 	}
 	stall := 0
+	// memo holds the score of every mapping this dive scored (about half
+	// of a dive's candidates are repeats: a stalled dive draws single
+	// moves from the same mapping).
+	memo := make(map[[2]uint64]memory)
 	cand := cur.Clone()
 	for n := 0; n < evals && !p.stopped; n++ {
 		if p.checkTime() {
@@ -57,16 +61,31 @@ func (p *problem) dive(evals int) {
 			stall++
 			continue
 		}
-		r, err := p.ev.Layer(p.a, p.l, cand)
 		p.res.Evaluated++
-		if err != nil {
+		fp := cand.Fingerprint()
+		m, seen := memo[fp]
+		if seen {
+			// Scored before: it was offered then, and the best only
+			// improves since, so it cannot be the best now.
+			p.res.Repeats++
+		} else {
+			if len(memo) >= maxMemo {
+				clear(memo)
+			}
+			r, err := p.ev.Layer(p.a, p.l, cand)
+			if err == nil {
+				m = memory{p.scoreOf(r), true}
+				if m.s.less(p.bestS) {
+					p.offer(cand, r)
+				}
+			}
+			memo[fp] = m
+		}
+		if !m.legal {
 			stall++
 			continue
 		}
-		s := p.scoreOf(r)
-		if s.less(p.bestS) {
-			p.offer(cand, r)
-		}
+		s := m.s
 		if !curS.less(s) || moves > 1 {
 			if s.less(curS) {
 				stall = 0
@@ -80,6 +99,15 @@ func (p *problem) dive(evals int) {
 		}
 	}
 }
+
+// memory is a dive's record of a scored mapping.
+type memory struct {
+	s     score
+	legal bool
+}
+
+// maxMemo caps a dive's memory (about 40 MB); when full it starts afresh.
+const maxMemo = 1 << 20
 
 // startMapping is a legal mapping of the mapspace: fixed factors in place,
 // every free factor temporal at its last free slot's level (or spatial when

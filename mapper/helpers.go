@@ -63,12 +63,13 @@ func (p *problem) startHelpers(ctx context.Context, n int) []*helper {
 
 // joinHelpers waits for the helpers and takes their incumbents into p in
 // helper order, each only when strictly better (ties keep p's), and adds
-// their evaluations to p's count.
+// their evaluations (and repeats) to p's counts.
 func (p *problem) joinHelpers(hs []*helper) {
 	for _, h := range hs {
 		h.wg.Wait()
 		q := h.q
 		p.res.Evaluated += q.res.Evaluated
+		p.res.Repeats += q.res.Repeats
 		if q.hasBest && (!p.hasBest || q.bestS.less(p.bestS)) {
 			p.hasBest = true
 			p.bestS = q.bestS

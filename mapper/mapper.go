@@ -148,10 +148,12 @@ type Result struct {
 	// Optimal reports that the whole mapspace was searched or cut by
 	// proven rules: Mapping is optimal.
 	Optimal bool
-	// Evaluated counts calls of eval.Layer (helper dives included); Pruned
-	// counts subtrees cut per rule; Nodes counts complete factorizations
-	// reached.
+	// Evaluated counts mappings scored (helper dives included); Repeats
+	// counts those of them a dive had scored before and answered from
+	// memory instead of calling eval.Layer again. Pruned counts subtrees
+	// cut per rule; Nodes counts complete factorizations reached.
 	Evaluated int64
+	Repeats   int64
 	Pruned    map[string]int64
 	Nodes     int64
 	Elapsed   time.Duration

@@ -7,6 +7,7 @@ package mapping
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/accelopt/accelopt/arch"
@@ -68,6 +69,64 @@ func (m *Mapping) Clone() *Mapping {
 	c := &Mapping{}
 	c.CopyFrom(m)
 	return c
+}
+
+// Fingerprint is a 128-bit hash of every field of every level (orders as
+// written, so an order and its padded FullPerm differ). Equal mappings have
+// equal fingerprints; two different ones share one with probability about
+// 2⁻¹²⁸. Searches use it to recognise a mapping they have already scored
+// without building a key; it is the same in every run.
+func (m *Mapping) Fingerprint() [2]uint64 {
+	h1, h2 := uint64(0x243f6a8885a308d3), uint64(0x13198a2e03707344)
+	for i := range m.Levels {
+		l := &m.Levels[i]
+		for d := range l.Temporal {
+			v := uint64(uint32(l.Temporal[d])) | uint64(uint32(l.Spatial[d]))<<32
+			h1, h2 = mix(h1, h2, v)
+		}
+		h1, h2 = mix(h1, h2, packOrder(l.Perm))
+		h1, h2 = mix(h1, h2, packOrder(l.SpatialPerm))
+		var keep uint64
+		for ds, k := range l.Keep {
+			if k {
+				keep |= 1 << uint(ds)
+			}
+		}
+		v := uint64(uint32(l.Split)) | keep<<32 | uint64(len(l.Perm))<<40 | uint64(len(l.SpatialPerm))<<48
+		h1, h2 = mix(h1, h2, v)
+	}
+	return [2]uint64{fmix(h1), fmix(h2 ^ h1)}
+}
+
+// packOrder packs an order of at most 8 dimensions (as Levels hold), one
+// byte each, unused bytes 0xff; longer orders fold their tail in.
+func packOrder(p []workload.Dim) uint64 {
+	v := ^uint64(0)
+	for k, d := range p {
+		sh := uint(k&7) * 8
+		v ^= (uint64(d) ^ 0xff) << sh
+		if k >= 8 {
+			v = bits.RotateLeft64(v, 11) * 0x9e3779b97f4a7c15
+		}
+	}
+	return v
+}
+
+// mix folds v into two independent multiplicative hash states.
+func mix(h1, h2, v uint64) (uint64, uint64) {
+	h1 = bits.RotateLeft64((h1^v)*0x9e3779b97f4a7c15, 27)
+	h2 = bits.RotateLeft64(h2+v*0xc2b2ae3d27d4eb4f, 31) * 0x165667b19e3779f9
+	return h1, h2
+}
+
+// fmix is the 64-bit finalizer of MurmurHash3.
+func fmix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
 }
 
 // CopyFrom makes m a deep copy of src. It reuses m's storage (its level

@@ -112,3 +112,38 @@ func TestParseFactorsSyntax(t *testing.T) {
 		}
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	base := New(3)
+	base.Levels[0].Temporal[workload.P] = 7
+	base.Levels[1].Spatial[workload.C] = 4
+	base.Levels[2].Perm = []workload.Dim{workload.Q, workload.P}
+	changes := []struct {
+		name string
+		edit func(m *Mapping)
+	}{
+		{"temporal factor", func(m *Mapping) { m.Levels[0].Temporal[workload.P] = 1; m.Levels[2].Temporal[workload.P] = 7 }},
+		{"temporal to spatial", func(m *Mapping) { m.Levels[0].Temporal[workload.P] = 1; m.Levels[0].Spatial[workload.P] = 7 }},
+		{"large factor", func(m *Mapping) { m.Levels[1].Temporal[workload.M] = 1 << 20 }},
+		{"order", func(m *Mapping) { m.Levels[2].Perm = []workload.Dim{workload.P, workload.Q} }},
+		{"order padded", func(m *Mapping) { m.Levels[2].Perm = FullPerm(m.Levels[2].Perm) }},
+		{"spatial order", func(m *Mapping) { m.Levels[1].SpatialPerm[0], m.Levels[1].SpatialPerm[1] = workload.M, workload.C }},
+		{"split", func(m *Mapping) { m.Levels[1].Split = 1 }},
+		{"keep", func(m *Mapping) { m.Levels[1].Keep[workload.Inputs] = false }},
+		{"levels", func(m *Mapping) { m.Levels = m.Levels[:2] }},
+	}
+	fp := base.Fingerprint()
+	if got := base.Clone().Fingerprint(); got != fp {
+		t.Fatalf("a clone's fingerprint %x differs from %x", got, fp)
+	}
+	seen := map[[2]uint64]string{fp: "base"}
+	for _, c := range changes {
+		m := base.Clone()
+		c.edit(m)
+		got := m.Fingerprint()
+		if prev, ok := seen[got]; ok {
+			t.Errorf("%s: fingerprint equals %s's", c.name, prev)
+		}
+		seen[got] = c.name
+	}
+}

@@ -76,9 +76,12 @@ type MapperInfo struct {
 	// Bound is a proven lower bound on the objective (for latency: cycles;
 	// energy in pJ; EDP in pJ x cycles); Gap is (objective - bound) /
 	// objective.
-	Bound     float64          `json:"bound"`
-	Gap       float64          `json:"gap"`
+	Bound float64 `json:"bound"`
+	Gap   float64 `json:"gap"`
+	// Evaluated counts the mappings scored; Repeats those of them scored
+	// before in the same dive and answered from memory.
 	Evaluated int64            `json:"evaluated"`
+	Repeats   int64            `json:"repeats,omitempty"`
 	Pruned    map[string]int64 `json:"pruned,omitempty"`
 	TimeS     float64          `json:"time_s"`
 	// Objective is what Bound bounds when it is not the run's objective:
@@ -193,7 +196,7 @@ func FromDesign(netName string, obj string, b search.Budgets, d *search.Design, 
 			MACEnergyPJ: ld.Result.MACEnergyPJ, Levels: levelCosts(ld.Result), Loops: loopNest(a, ld.Mapping)})
 		if o := ld.Optimality; o != nil {
 			r.Layers[len(r.Layers)-1].Mapper = &MapperInfo{ProvenOptimal: o.Optimal, Bound: o.Bound, Gap: o.Gap,
-				Evaluated: o.Evaluated, Pruned: o.Pruned, TimeS: o.Seconds, Objective: o.Objective}
+				Evaluated: o.Evaluated, Repeats: o.Repeats, Pruned: o.Pruned, TimeS: o.Seconds, Objective: o.Objective}
 		}
 		r.Totals.MACs += int64(max(l.Count, 1)) * ld.Result.MACs
 	}

@@ -111,7 +111,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 				o := mapper.Options{Objective: mapper.Weighted, Lambda: lk, Incumbent: inc.Mapping,
 					MaxEvals: per[i] / 3, DiveEvals: int(per[i] / 3), DiveOnly: true}
 				if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
-					spent[i] += r.Evaluated
+					spent[i] += r.Evaluated - r.Repeats
 					pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
 				}
 			})
@@ -122,7 +122,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 	}
 	for i, r := range res {
 		if r != nil {
-			c.evals += int(r.Evaluated)
+			c.evals += int(r.Evaluated - r.Repeats)
 			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
 		}
 	}
@@ -136,7 +136,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 		if r == nil {
 			continue
 		}
-		opt := Optimality{Optimal: r.Optimal, Bound: r.Bound, Gap: r.Gap, Evaluated: r.Evaluated,
+		opt := Optimality{Optimal: r.Optimal, Bound: r.Bound, Gap: r.Gap, Evaluated: r.Evaluated, Repeats: r.Repeats,
 			Pruned: r.Pruned, Seconds: secs[i], Objective: objName}
 		cur.Layers[i].Optimality = certificate(opt, r.Score, r.Eval, cur.Layers[i].Result, d.obj)
 	}
@@ -210,7 +210,7 @@ func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) 
 	parallel.Costliest(costs(per), runtime.GOMAXPROCS(0), func(i int) {
 		o := mapper.Options{Objective: mapper.Energy, MaxEvals: per[i], DiveEvals: int(per[i]), DiveOnly: true}
 		if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
-			spent[i] = r.Evaluated
+			spent[i] = r.Evaluated - r.Repeats
 			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
 		}
 	})

@@ -66,6 +66,7 @@ type Optimality struct {
 	Bound     float64
 	Gap       float64
 	Evaluated int64
+	Repeats   int64 // of Evaluated, answered from a dive's memory
 	Pruned    map[string]int64
 	Seconds   float64
 	// Objective names what Bound bounds, e.g. "cycles + 0.0008*energy_pJ"

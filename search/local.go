@@ -333,6 +333,12 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 	// Neighbours that no start moves to are reused for the next round's.
 	var batch []cand
 	var free []*mapping.Mapping
+	// scored remembers every neighbour's result (nil: illegal) by its
+	// fingerprint.
+	scored := make(map[[2]uint64]*eval.Result, 4*o.Starts*o.Neighbours)
+	pending := &eval.Result{}
+	var keys [][2]uint64
+	var fresh, repeats []int
 	for round := 0; round < o.MaxRounds; round++ {
 		if ctx.Err() != nil {
 			break
@@ -359,24 +365,48 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		if len(batch) == 0 {
 			break
 		}
+		// A neighbour this search has scored before (a third of them in a
+		// default run: stalled starts draw from the same neighbourhood)
+		// takes its remembered result; only the others are evaluated.
+		fresh, repeats = fresh[:0], repeats[:0]
+		for i := range batch {
+			key := batch[i].m.Fingerprint()
+			r, ok := scored[key]
+			switch {
+			case !ok:
+				scored[key] = pending
+				keys = append(keys[:len(fresh)], key)
+				fresh = append(fresh, i)
+			case r == pending: // a repeat within this round
+				repeats = append(repeats, i)
+			default:
+				batch[i].r = r
+			}
+		}
 		if fast != nil {
-			rs := fast.Score(s, batch2maps(len(batch), func(i int) *mapping.Mapping { return batch[i].m }))
-			for i, r := range rs {
-				if r != nil {
-					batch[i].r = r
-					batch[i].score = o.Score(r)
-				}
+			rs := fast.Score(s, batch2maps(len(fresh), func(j int) *mapping.Mapping { return batch[fresh[j]].m }))
+			for j, r := range rs {
+				batch[fresh[j]].r = r
 			}
 		} else {
-			parallel.For(len(batch), o.Workers, func(i int) {
-				r, err := eval.Layer(s.Arch, s.Layer, batch[i].m)
-				if err == nil {
-					batch[i].r = r
-					batch[i].score = o.Score(r)
+			parallel.For(len(fresh), o.Workers, func(j int) {
+				if r, err := eval.Layer(s.Arch, s.Layer, batch[fresh[j]].m); err == nil {
+					batch[fresh[j]].r = r
 				}
 			})
 		}
-		evals += len(batch)
+		for j, i := range fresh {
+			scored[keys[j]] = batch[i].r
+		}
+		for _, i := range repeats {
+			batch[i].r = scored[batch[i].m.Fingerprint()]
+		}
+		evals += len(fresh)
+		for i := range batch {
+			if batch[i].r != nil {
+				batch[i].score = o.Score(batch[i].r)
+			}
+		}
 		bestOf := make([]int, len(starts))
 		for k := range bestOf {
 			bestOf[k] = -1

@@ -133,10 +133,10 @@ func MapNetworkOptimal(ctx context.Context, a *arch.Arch, net workload.Network, 
 		if err != nil {
 			return nil, nil, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
-		st.Evaluations += int(r.Evaluated)
+		st.Evaluations += int(r.Evaluated - r.Repeats)
 		n := int64(max(l.Count, 1))
 		d.Layers = append(d.Layers, LayerDesign{Layer: l, Mapping: r.Mapping, Result: r.Eval,
-			Optimality: &Optimality{Optimal: r.Optimal, Bound: r.Bound, Gap: r.Gap, Evaluated: r.Evaluated,
+			Optimality: &Optimality{Optimal: r.Optimal, Bound: r.Bound, Gap: r.Gap, Evaluated: r.Evaluated, Repeats: r.Repeats,
 				Pruned: r.Pruned, Seconds: r.Elapsed.Seconds()}})
 		d.Cycles += n * r.Eval.Cycles
 		energy += float64(n) * r.Eval.EnergyPJ
