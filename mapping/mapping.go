@@ -102,21 +102,23 @@ func (m *Mapping) Fingerprint() [2]uint64 {
 // byte each, unused bytes 0xff; longer orders fold their tail in.
 func packOrder(p []workload.Dim) uint64 {
 	v := ^uint64(0)
-	for k, d := range p {
-		sh := uint(k&7) * 8
-		v ^= (uint64(d) ^ 0xff) << sh
-		if k >= 8 {
-			v = bits.RotateLeft64(v, 11) * 0x9e3779b97f4a7c15
+	if len(p) <= 8 {
+		for k, d := range p {
+			v ^= (uint64(d) ^ 0xff) << (uint(k) * 8)
 		}
+		return v
+	}
+	for _, d := range p {
+		v = bits.RotateLeft64(v^uint64(d), 11) * 0x9e3779b97f4a7c15
 	}
 	return v
 }
 
 // mix folds v into two independent multiplicative hash states.
 func mix(h1, h2, v uint64) (uint64, uint64) {
-	h1 = bits.RotateLeft64((h1^v)*0x9e3779b97f4a7c15, 27)
-	h2 = bits.RotateLeft64(h2+v*0xc2b2ae3d27d4eb4f, 31) * 0x165667b19e3779f9
-	return h1, h2
+	h1 = (h1 ^ v) * 0x9e3779b97f4a7c15
+	h2 = (h2 ^ bits.RotateLeft64(v, 29)) * 0xc2b2ae3d27d4eb4f
+	return h1 ^ h1>>31, h2 ^ h2>>29
 }
 
 // fmix is the 64-bit finalizer of MurmurHash3.

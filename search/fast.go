@@ -14,10 +14,15 @@ import (
 // per mapping. It keeps scratch space between calls, so one
 // scorer must not be used by two goroutines at once.
 type BatchScorer struct {
-	t   *matrix.Template
-	ev  *matrix.Evaluator
-	hw  []float64
-	opt matrix.Options
+	t  *matrix.Template
+	ev *matrix.Evaluator
+	// exact is the exact evaluator's working storage for the searches
+	// that use this scorer; spare holds mappings whose storage they may
+	// reuse (no one else refers to them).
+	exact eval.Evaluator
+	spare []*mapping.Mapping
+	hw    []float64
+	opt   matrix.Options
 	// b and r are reused by score (grown as needed).
 	b  *matrix.Batch
 	r  *matrix.Result
@@ -34,6 +39,37 @@ func NewBatchScorer(a *arch.Arch, workers int) *BatchScorer {
 	}
 	return &BatchScorer{t: t, ev: matrix.NewEvaluator(t, workers), hw: t.DefaultHW(),
 		opt: matrix.Options{Mode: matrix.Exact, Workers: workers}}
+}
+
+// maxSpare caps a scorer's spare mappings.
+const maxSpare = 4096
+
+// take returns a spare mapping (or a new one) to write into.
+func (f *BatchScorer) take() *mapping.Mapping {
+	if n := len(f.spare); n > 0 {
+		m := f.spare[n-1]
+		f.spare = f.spare[:n-1]
+		return m
+	}
+	return &mapping.Mapping{}
+}
+
+// give returns mappings no one refers to any more, for take.
+func (f *BatchScorer) give(ms ...*mapping.Mapping) {
+	for _, m := range ms {
+		if m != nil && len(f.spare) < maxSpare {
+			f.spare = append(f.spare, m)
+		}
+	}
+}
+
+// layer evaluates m exactly (eval.Layer) with the scorer's storage; a nil
+// scorer uses fresh storage.
+func (f *BatchScorer) layer(s *Space, m *mapping.Mapping) (*eval.Result, error) {
+	if f == nil {
+		return eval.Layer(s.Arch, s.Layer, m)
+	}
+	return f.exact.Layer(s.Arch, s.Layer, m)
 }
 
 func batch2maps(n int, get func(i int) *mapping.Mapping) []*mapping.Mapping {

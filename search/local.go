@@ -293,6 +293,15 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 	starts := make([]*start, o.Starts)
 	var best *Found
 	evals := 0
+	// fast scores the neighbours in batches; its storage (and its spare
+	// mappings) also serve the exact evaluations below.
+	var fast *BatchScorer
+	if !o.ExactOnly {
+		fast = o.Scorer
+		if fast == nil {
+			fast = NewBatchScorer(s.Arch, o.Workers)
+		}
+	}
 	for k := range starts {
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(k)+1))
 		var m *mapping.Mapping
@@ -300,10 +309,10 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		var err error
 		if k == 0 && o.Init != nil {
 			m = o.Init.Clone()
-			r, err = eval.Layer(s.Arch, s.Layer, m)
+			r, err = fast.layer(s, m)
 		}
 		if m == nil || err != nil {
-			m, r, err = s.Random(rng, o.Pack*float64(k+1)/float64(o.Starts))
+			m, r, err = s.random(rng, o.Pack*float64(k+1)/float64(o.Starts), fast)
 			if err != nil {
 				return nil, err
 			}
@@ -317,13 +326,6 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		}
 	}
 	initial := best.Score
-	var fast *BatchScorer
-	if !o.ExactOnly {
-		fast = o.Scorer
-		if fast == nil {
-			fast = NewBatchScorer(s.Arch, o.Workers)
-		}
-	}
 	type cand struct {
 		owner int
 		m     *mapping.Mapping
@@ -352,6 +354,8 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 				var n *mapping.Mapping
 				if f := len(free); f > 0 {
 					n, free = free[f-1], free[:f-1]
+				} else if fast != nil {
+					n = fast.take()
 				} else {
 					n = &mapping.Mapping{}
 				}
@@ -444,7 +448,7 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 						m = n
 					}
 				}
-				if r, err := eval.Layer(s.Arch, s.Layer, m); err == nil {
+				if r, err := fast.layer(s, m); err == nil {
 					evals++
 					st.cur, st.res, st.score = m, r, o.Score(r)
 				} else {
@@ -459,9 +463,11 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 		}
 	}
 	if fast != nil {
+		// The neighbours no start kept go back to the scorer.
+		fast.give(free...)
 		// The batched model agrees with the exact evaluator at integer
 		// points; report the exact numbers.
-		r, err := eval.Layer(s.Arch, s.Layer, best.Mapping)
+		r, err := fast.layer(s, best.Mapping)
 		if err != nil {
 			return nil, fmt.Errorf("best mapping: %w", err)
 		}

@@ -16,11 +16,21 @@ import (
 // and leaves m untouched. m is returned as a copy
 // when it is legal already; nil when no repair is found.
 func (s *Space) Refit(m *mapping.Mapping) *mapping.Mapping {
-	L := len(s.Arch.Levels)
-	if m == nil || len(m.Levels) != L {
+	c := &mapping.Mapping{}
+	if !s.refitInto(c, m) {
 		return nil
 	}
-	c := m.Clone()
+	return c
+}
+
+// refitInto is Refit into c (whose storage it reuses); it reports whether
+// a repair was found (c then holds it).
+func (s *Space) refitInto(c, m *mapping.Mapping) bool {
+	L := len(s.Arch.Levels)
+	if m == nil || len(m.Levels) != L {
+		return false
+	}
+	c.CopyFrom(m)
 	for i := range c.Levels {
 		c.Levels[i].Keep = s.keep[i]
 	}
@@ -35,21 +45,21 @@ func (s *Space) Refit(m *mapping.Mapping) *mapping.Mapping {
 				}
 			}
 			if best < 0 || !s.Free(Slot{i, false}, best) {
-				return nil
+				return false
 			}
 			p := workload.PrimeFactors(lv.Spatial[best])[0]
 			lv.Spatial[best] /= p
 			lv.Temporal[best] = max(lv.Temporal[best], 1) * p
 		}
 		if !s.fitsFanout(c, i) {
-			return nil
+			return false
 		}
 	}
 	// Capacity, innermost level first. A mapping that fits every level
 	// needs no move (the common case: one tile computation, not one per
 	// level).
 	if eval.Fits(s.Arch, s.Layer, c) {
-		return c
+		return true
 	}
 	for i := 0; i < L; i++ {
 		eff := s.Arch.Levels[i].EffectiveSize()
@@ -61,7 +71,7 @@ func (s *Space) Refit(m *mapping.Mapping) *mapping.Mapping {
 				break
 			}
 			if i == L-1 {
-				return nil
+				return false
 			}
 			// Try every prime move into the temporal loop of level i+1.
 			type move struct {
@@ -99,20 +109,20 @@ func (s *Space) Refit(m *mapping.Mapping) *mapping.Mapping {
 				bestMove = best[1]
 			}
 			if bestMove == nil {
-				return nil
+				return false
 			}
 			f := bestMove.from.Factor(c, bestMove.d)
 			bestMove.from.SetFactor(c, bestMove.d, f/bestMove.p)
 			c.Levels[i+1].Temporal[bestMove.d] = max(c.Levels[i+1].Temporal[bestMove.d], 1) * bestMove.p
 		}
 		if float64(s.keptWords(c, i)) > eff {
-			return nil
+			return false
 		}
 	}
 	if !eval.Fits(s.Arch, s.Layer, c) {
-		return nil
+		return false
 	}
-	return c
+	return true
 }
 
 // keptWords is the words level i's kept tiles take under m.

@@ -248,6 +248,11 @@ func (s *Space) axis(i int, d workload.Dim) byte {
 // placement kept only if the fan-out and every buffer still fit; a factor that
 // fits nowhere goes to the outermost level. Loop orders are shuffled.
 func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Result, error) {
+	return s.random(rng, pack, nil)
+}
+
+// random is Random, evaluating with sc's storage (nil: fresh storage).
+func (s *Space) random(rng *rand.Rand, pack float64, sc *BatchScorer) (*mapping.Mapping, *eval.Result, error) {
 	m, rest, err := s.base()
 	if err != nil {
 		return nil, nil, err
@@ -306,7 +311,7 @@ func (s *Space) Random(rng *rand.Rand, pack float64) (*mapping.Mapping, *eval.Re
 			rng.Shuffle(len(p), func(a, b int) { p[a], p[b] = p[b], p[a] })
 		}
 	}
-	r, err := eval.Layer(s.Arch, s.Layer, m)
+	r, err := sc.layer(s, m)
 	if err != nil {
 		return nil, nil, fmt.Errorf("random mapping: %w", err)
 	}

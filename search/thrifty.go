@@ -86,9 +86,18 @@ func (t thrifty) start(s *Space, sc *BatchScorer, i int, warm *mapping.Mapping, 
 	if warm != nil {
 		cands = append(cands, warm)
 	}
+	first := len(cands) // cands[first:] are sc's spare storage
 	for _, x := range t[i] {
-		if m := s.Refit(x.m); m != nil {
+		var m *mapping.Mapping
+		if sc != nil {
+			m = sc.take()
+		} else {
+			m = &mapping.Mapping{}
+		}
+		if s.refitInto(m, x.m) {
 			cands = append(cands, m)
+		} else if sc != nil {
+			sc.give(m)
 		}
 	}
 	var rs []*eval.Result
@@ -111,7 +120,12 @@ func (t thrifty) start(s *Space, sc *BatchScorer, i int, warm *mapping.Mapping, 
 		}
 	}
 	if best == nil {
-		return warm
+		best = warm
+	} else if best != warm {
+		best = best.Clone()
+	}
+	if sc != nil {
+		sc.give(cands[first:]...)
 	}
 	return best
 }
