@@ -208,10 +208,22 @@ func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) 
 	pool.add(d)
 	spent := make([]int64, n)
 	parallel.Costliest(costs(per), runtime.GOMAXPROCS(0), func(i int) {
-		o := mapper.Options{Objective: mapper.Energy, MaxEvals: per[i], DiveEvals: int(per[i]), DiveOnly: true}
-		if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
-			spent[i] = r.Evaluated - r.Repeats
-			pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
+		// Two dives: from the mapper's own start, then from the least
+		// energy pooled mapping (the first dive's included).
+		var inc *mapping.Mapping
+		for pass := 0; pass < 2; pass++ {
+			o := mapper.Options{Objective: mapper.Energy, MaxEvals: per[i], DiveEvals: int(per[i]), DiveOnly: true, Incumbent: inc}
+			if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
+				spent[i] += r.Evaluated - r.Repeats
+				pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
+			}
+			least := pool[i][0]
+			for _, ld := range pool[i][1:] {
+				if ld.Result.EnergyPJ < least.Result.EnergyPJ {
+					least = ld
+				}
+			}
+			inc = least.Mapping
 		}
 	})
 	for _, e := range spent {
