@@ -74,8 +74,8 @@ func TestResNet18Eyeriss(t *testing.T) {
 			tm := tl[i]
 			ratio = r.Score / (float64(tm.cycles) * tm.uj * 1e6)
 		}
-		t.Logf("%-22s %8d cycles %9.2f uJ EDP/timeloop %.3f optimal=%v gap=%.4f evals=%d nodes=%d pruned=%v %.1fs | %s",
-			l.Name, r.Eval.Cycles, r.Eval.EnergyPJ/1e6, ratio, r.Optimal, r.Gap, r.Evaluated, r.Nodes, r.Pruned,
+		t.Logf("%-22s %8d cycles %9.2f uJ EDP/timeloop %.3f optimal=%v gap=%.4f evals=%d repeats=%d nodes=%d pruned=%v %.1fs | %s",
+			l.Name, r.Eval.Cycles, r.Eval.EnergyPJ/1e6, ratio, r.Optimal, r.Gap, r.Evaluated, r.Repeats, r.Nodes, r.Pruned,
 			r.Elapsed.Seconds(), r.Mapping.Describe(c.Arch))
 	}
 }
