@@ -67,7 +67,9 @@ func TestHelperDives(t *testing.T) {
 // TestDiveOnly: a dive-only search (the co-optimizer's certificate) runs
 // no exhaustive phase, starts from the incumbent and never returns worse,
 // gives the same result twice, never claims optimality, and reports a bound
-// at or below its score; its evaluations stay within the cap.
+// at or below its score; its evaluations stay within the cap, some of them
+// repeats answered from the dive's memory, and its mapping re-evaluates to
+// the reported result.
 func TestDiveOnly(t *testing.T) {
 	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
 	if err != nil {
@@ -95,6 +97,12 @@ func TestDiveOnly(t *testing.T) {
 		for _, r := range []*Result{r1, r2} {
 			if r.Optimal || r.Bound > r.Score || r.Evaluated > 500 || r.Nodes != 0 {
 				t.Errorf("%s: optimal %v bound %g score %g evaluated %d nodes %d", l.Name, r.Optimal, r.Bound, r.Score, r.Evaluated, r.Nodes)
+			}
+			if r.Repeats <= 0 || r.Repeats >= r.Evaluated {
+				t.Errorf("%s: %d repeats of %d evaluated, want some but not all", l.Name, r.Repeats, r.Evaluated)
+			}
+			if e, err := eval.Layer(c.Arch, l, r.Mapping); err != nil || e.Cycles != r.Eval.Cycles || e.EnergyPJ != r.Eval.EnergyPJ {
+				t.Errorf("%s: mapping re-evaluates to %+v (%v), result says %d cycles %g pJ", l.Name, e, err, r.Eval.Cycles, r.Eval.EnergyPJ)
 			}
 		}
 	}
