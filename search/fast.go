@@ -44,8 +44,12 @@ func NewBatchScorer(a *arch.Arch, workers int) *BatchScorer {
 // maxSpare caps a scorer's spare mappings.
 const maxSpare = 4096
 
-// take returns a spare mapping (or a new one) to write into.
+// take returns a spare mapping (or a new one; always with a nil scorer)
+// to write into.
 func (f *BatchScorer) take() *mapping.Mapping {
+	if f == nil {
+		return &mapping.Mapping{}
+	}
 	if n := len(f.spare); n > 0 {
 		m := f.spare[n-1]
 		f.spare = f.spare[:n-1]
@@ -54,8 +58,12 @@ func (f *BatchScorer) take() *mapping.Mapping {
 	return &mapping.Mapping{}
 }
 
-// give returns mappings no one refers to any more, for take.
+// give returns mappings no one refers to any more, for take (a nil scorer
+// drops them).
 func (f *BatchScorer) give(ms ...*mapping.Mapping) {
+	if f == nil {
+		return
+	}
 	for _, m := range ms {
 		if m != nil && len(f.spare) < maxSpare {
 			f.spare = append(f.spare, m)

@@ -354,10 +354,8 @@ func (s *Space) Local(ctx context.Context, o LocalOptions) (*Found, error) {
 				var n *mapping.Mapping
 				if f := len(free); f > 0 {
 					n, free = free[f-1], free[:f-1]
-				} else if fast != nil {
-					n = fast.take()
 				} else {
-					n = &mapping.Mapping{}
+					n = fast.take()
 				}
 				if s.neighbourInto(n, st.cur, st.rng) {
 					batch = append(batch, cand{owner: k, m: n})

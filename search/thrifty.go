@@ -88,15 +88,10 @@ func (t thrifty) start(s *Space, sc *BatchScorer, i int, warm *mapping.Mapping, 
 	}
 	first := len(cands) // cands[first:] are sc's spare storage
 	for _, x := range t[i] {
-		var m *mapping.Mapping
-		if sc != nil {
-			m = sc.take()
-		} else {
-			m = &mapping.Mapping{}
-		}
+		m := sc.take()
 		if s.refitInto(m, x.m) {
 			cands = append(cands, m)
-		} else if sc != nil {
+		} else {
 			sc.give(m)
 		}
 	}
@@ -124,8 +119,6 @@ func (t thrifty) start(s *Space, sc *BatchScorer, i int, warm *mapping.Mapping, 
 	} else if best != warm {
 		best = best.Clone()
 	}
-	if sc != nil {
-		sc.give(cands[first:]...)
-	}
+	sc.give(cands[first:]...)
 	return best
 }
