@@ -193,16 +193,142 @@ func (p *problem) temporalOrder(i int, tail []workload.Dim) []workload.Dim {
 
 // move applies one random move to m and reports whether it changed it.
 func (p *problem) move(m *mapping.Mapping, rng *rand.Rand) bool {
-	switch rng.IntN(8) {
+	switch rng.IntN(10) {
 	case 0, 1, 2, 3:
 		return p.moveFactor(m, rng)
 	case 4, 5:
 		return p.swapOrder(m, rng)
 	case 6:
 		return p.moveSpatial(m, rng)
-	default:
+	case 7:
 		return p.toggleKeep(m, rng)
+	case 8:
+		return p.exchange(m, rng)
+	default:
+		return p.rotateOrder(m, rng)
 	}
+}
+
+// slot is one place a dimension's factor can go: a level's temporal loop
+// or the spatial loop of the fan-out below it.
+type slot struct {
+	level   int
+	spatial bool
+}
+
+func (p *problem) free(s slot, d workload.Dim) bool {
+	if s.spatial {
+		return p.freeS[s.level][d]
+	}
+	return p.freeT[s.level][d]
+}
+
+func factorAt(m *mapping.Mapping, s slot, d workload.Dim) *int {
+	if s.spatial {
+		return &m.Levels[s.level].Spatial[d]
+	}
+	return &m.Levels[s.level].Temporal[d]
+}
+
+// exchange moves a prime factor of one dimension from slot f to slot t and
+// a prime factor of another dimension from t to f: the tiles between the
+// slots change shape but hardly size, a step single factor moves cannot
+// take past a full buffer.
+func (p *problem) exchange(m *mapping.Mapping, rng *rand.Rand) bool {
+	d := workload.Dim(rng.IntN(int(workload.NumDims)))
+	e := workload.Dim(rng.IntN(int(workload.NumDims)))
+	if d == e || p.rest[d] == 1 || p.rest[e] == 1 {
+		return false
+	}
+	var fs []slot
+	for i := 0; i < p.L; i++ {
+		for _, sp := range [2]bool{false, true} {
+			s := slot{i, sp}
+			if p.free(s, d) && *factorAt(m, s, d) > 1 && p.free(s, e) {
+				fs = append(fs, s)
+			}
+		}
+	}
+	if len(fs) == 0 {
+		return false
+	}
+	f := fs[rng.IntN(len(fs))]
+	var ts []slot
+	for i := 0; i < p.L; i++ {
+		for _, sp := range [2]bool{false, true} {
+			s := slot{i, sp}
+			if s != f && p.free(s, e) && *factorAt(m, s, e) > 1 && p.free(s, d) {
+				ts = append(ts, s)
+			}
+		}
+	}
+	if len(ts) == 0 {
+		return false
+	}
+	t := ts[rng.IntN(len(ts))]
+	ps := workload.PrimeFactors(*factorAt(m, f, d))
+	pd := ps[rng.IntN(len(ps))]
+	qs := workload.PrimeFactors(*factorAt(m, t, e))
+	qe := qs[rng.IntN(len(qs))]
+	*factorAt(m, f, d) /= pd
+	*factorAt(m, t, d) *= pd
+	*factorAt(m, t, e) /= qe
+	*factorAt(m, f, e) *= qe
+	for _, s := range [2]slot{f, t} {
+		if !s.spatial {
+			continue
+		}
+		x, y := m.Levels[s.level].SpatialXY()
+		if x > p.fx[s.level] || y > p.fy[s.level] {
+			*factorAt(m, f, d) *= pd
+			*factorAt(m, t, d) /= pd
+			*factorAt(m, t, e) *= qe
+			*factorAt(m, f, e) /= qe
+			return false
+		}
+	}
+	return true
+}
+
+// rotateOrder moves one temporal loop of a level to the innermost or the
+// outermost place of the level's free order.
+func (p *problem) rotateOrder(m *mapping.Mapping, rng *rand.Rand) bool {
+	i := rng.IntN(p.L)
+	lv := &m.Levels[i]
+	fixed := 0
+	if c := p.o.Cons; c != nil && i < len(c.Perm) && c.Perm[i] != nil {
+		fixed = len(c.Perm[i])
+	}
+	o := mapping.Order(lv.Perm)
+	var pos []int
+	for j, d := range o {
+		if j >= fixed && lv.Temporal[d] > 1 {
+			pos = append(pos, j)
+		}
+	}
+	if len(pos) < 2 {
+		return false
+	}
+	k := rng.IntN(len(pos))
+	d := o[pos[k]]
+	inner := rng.IntN(2) == 0
+	if (inner && k == 0) || (!inner && k == len(pos)-1) {
+		return false // already there
+	}
+	if inner {
+		// innermost of the free loops
+		for j := k; j > 0; j-- {
+			o[pos[j]] = o[pos[j-1]]
+		}
+		o[pos[0]] = d
+	} else {
+		for j := k; j < len(pos)-1; j++ {
+			o[pos[j]] = o[pos[j+1]]
+		}
+		o[pos[len(pos)-1]] = d
+	}
+	lv.Perm = append(lv.Perm[:0], o[:]...)
+	return true
 }
 
 func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
@@ -211,22 +337,15 @@ func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
 		return false
 	}
 	// source: a free slot holding a factor > 1
-	type sl struct {
-		level   int
-		spatial bool
-	}
-	var src, dst []sl
+	var src, dst []slot
 	for i := 0; i < p.L; i++ {
-		if p.freeT[i][d] {
-			dst = append(dst, sl{i, false})
-			if m.Levels[i].Temporal[d] > 1 {
-				src = append(src, sl{i, false})
-			}
-		}
-		if p.freeS[i][d] {
-			dst = append(dst, sl{i, true})
-			if m.Levels[i].Spatial[d] > 1 {
-				src = append(src, sl{i, true})
+		for _, sp := range [2]bool{false, true} {
+			s := slot{i, sp}
+			if p.free(s, d) {
+				dst = append(dst, s)
+				if *factorAt(m, s, d) > 1 {
+					src = append(src, s)
+				}
 			}
 		}
 	}
@@ -238,12 +357,7 @@ func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
 	if from == to {
 		return false
 	}
-	get := func(s sl) *int {
-		if s.spatial {
-			return &m.Levels[s.level].Spatial[d]
-		}
-		return &m.Levels[s.level].Temporal[d]
-	}
+	get := func(s slot) *int { return factorAt(m, s, d) }
 	f := *get(from)
 	primes := workload.PrimeFactors(f)
 	pr := primes[rng.IntN(len(primes))]
@@ -254,6 +368,7 @@ func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
 	*get(to) *= pr
 	if to.spatial {
 		lv := &m.Levels[to.level]
+		onX := lv.OnX(d)
 		if rng.IntN(2) == 0 && p.axis(to.level, d) == 0 {
 			lv.SetAxis(d, !lv.OnX(d))
 		}
@@ -266,6 +381,9 @@ func (p *problem) moveFactor(m *mapping.Mapping, rng *rand.Rand) bool {
 			if x > p.fx[to.level] || y > p.fy[to.level] {
 				*get(from) *= pr
 				*get(to) /= pr
+				if lv.OnX(d) != onX {
+					lv.SetAxis(d, onX)
+				}
 				return false
 			}
 		}
