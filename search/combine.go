@@ -2,8 +2,9 @@ package search
 
 import "math"
 
-// sweepSteps is the number of angles combine's sweep tries.
-const sweepSteps = 256
+// combineBands is the number of bands of total cycles in which combine's
+// dynamic programming keeps the combination of least energy.
+const combineBands = 8192
 
 // pools holds, per layer, the distinct mappings found for one hardware point
 // at the end of a run (the polish, the power bisection's steps, the optimal
@@ -39,18 +40,20 @@ func (p pools) addLayer(i int, ld LayerDesign) {
 }
 
 // combine returns the best design (under the run's objective and budgets,
-// see better) that takes one pooled mapping per layer, found by a local
-// search from d's own mappings over switches of one layer's mapping and of
-// two layers' at once: a layer that runs faster at more energy can then be
-// paid for by another that saves energy, which a single power multiplier
-// shared by all layers cannot express. The result is never worse than d.
+// see better) that takes one pooled mapping per layer: a layer that runs
+// faster at more energy can then be paid for by another that saves energy,
+// which a single power multiplier shared by all layers cannot express. The
+// network's cycles and energy are sums over the layers, and at equal cycles
+// every objective and budget prefers less energy, so a dynamic program over
+// the layers that keeps the combination of least energy for every total of
+// cycles (leastEnergy) holds the best one, up to its band width; single
+// switches then polish it. The result is never worse than d.
 func (c *coopt) combine(d *Design, p pools) *Design {
 	n := len(d.Layers)
 	if n == 0 || len(p) != n {
 		return d
 	}
 	// Per layer and candidate: cycles and energy times the layer's count.
-	type cand struct{ t, e float64 }
 	cs := make([][]cand, n)
 	pick := make([]int, n)
 	var T, E float64
@@ -69,45 +72,29 @@ func (c *coopt) combine(d *Design, p pools) *Design {
 		T += cs[i][pick[i]].t
 		E += cs[i][pick[i]].e
 	}
-	judge := func(t, e float64) *Design {
-		x := &Design{Arch: d.Arch, AreaMM2: d.AreaMM2, Cycles: int64(t + 0.5)}
-		finishDesign(x, e, c.opts.Budgets, c.opts.WeightedSum > 0)
+	judge := func(t, e float64) Design {
+		x := Design{Arch: d.Arch, AreaMM2: d.AreaMM2, Cycles: int64(t + 0.5)}
+		finishDesign(&x, e, c.opts.Budgets, c.opts.WeightedSum > 0)
 		return x
 	}
 	cur := judge(T, E)
 	// A switch is taken when it makes the design better, or as good for
 	// less energy (power headroom that a later switch may spend).
 	gain := func(x *Design) bool {
-		return c.better(x, cur) || (!c.better(cur, x) && x.EnergyUJ < cur.EnergyUJ*(1-1e-12))
+		return c.better(x, &cur) || (!c.better(&cur, x) && x.EnergyUJ < cur.EnergyUJ*(1-1e-12))
 	}
-	// Sweep: every layer takes its pooled mapping of least
-	// cos(phi)*r*cycles + sin(phi)*energy, r the design's energy per cycle,
-	// for angles phi from cycles alone through energy alone to slowness
-	// rewarded (phi > pi/2: what a binding power budget asks for when the
-	// frugal mappings are too fast). Each angle's combination lies on the
-	// lower hull of the pooled (cycles, energy) totals; the local search
-	// below starts from the best of them when it beats d's own.
-	if r := E / math.Max(T, 1); r > 0 {
-		sp := make([]int, n)
-		for k := 1; k < sweepSteps; k++ {
-			phi := math.Pi * float64(k) / sweepSteps
-			a, b := math.Cos(phi)*r, math.Sin(phi)
-			var t, e float64
-			for i := range cs {
-				sp[i] = 0
-				for j, x := range cs[i] {
-					if a*x.t+b*x.e < a*cs[i][sp[i]].t+b*cs[i][sp[i]].e {
-						sp[i] = j
-					}
-				}
-				t += cs[i][sp[i]].t
-				e += cs[i][sp[i]].e
-			}
-			if tent := judge(t, e); gain(tent) {
-				cur, T, E = tent, t, e
-				copy(pick, sp)
-			}
+	// The least energy at every total of cycles (leastEnergy, exact up to
+	// its band width): every objective and budget here prefers less energy
+	// at the same cycles, so the best of these combinations is the best
+	// combination, up to the band width; single switches polish it.
+	if sp, ok := leastEnergy(cs, combineBands, func(t, e float64) bool {
+		if tent := judge(t, e); gain(&tent) {
+			cur, T, E = tent, t, e
+			return true
 		}
+		return false
+	}); ok {
+		copy(pick, sp)
 	}
 	for moved := true; moved; {
 		moved = false
@@ -117,32 +104,8 @@ func (c *coopt) combine(d *Design, p pools) *Design {
 					continue
 				}
 				t, e := T-cs[i][pick[i]].t+x.t, E-cs[i][pick[i]].e+x.e
-				if tent := judge(t, e); gain(tent) {
+				if tent := judge(t, e); gain(&tent) {
 					cur, T, E, pick[i], moved = tent, t, e, j, true
-				}
-			}
-		}
-		if moved {
-			continue
-		}
-	pairs:
-		for i := 0; i < n; i++ {
-			for j, x := range cs[i] {
-				if j == pick[i] {
-					continue
-				}
-				ti, ei := T-cs[i][pick[i]].t+x.t, E-cs[i][pick[i]].e+x.e
-				for k := i + 1; k < n; k++ {
-					for l, y := range cs[k] {
-						if l == pick[k] {
-							continue
-						}
-						t, e := ti-cs[k][pick[k]].t+y.t, ei-cs[k][pick[k]].e+y.e
-						if tent := judge(t, e); gain(tent) {
-							cur, T, E, pick[i], pick[k], moved = tent, t, e, j, l, true
-							break pairs
-						}
-					}
 				}
 			}
 		}
@@ -157,4 +120,99 @@ func (c *coopt) combine(d *Design, p pools) *Design {
 		return d // float sums in another order; keep d on a tie
 	}
 	return &out
+}
+
+// cand is one pooled mapping of a layer: its cycles and energy times the
+// layer's count.
+type cand struct{ t, e float64 }
+
+// leastEnergy finds, by dynamic programming over the layers, for every band
+// of total cycles the combination (one candidate per layer of cs) of least
+// energy among those whose partial sums fell in the same bands, and offers
+// each band's totals, from the fewest cycles up, to take; it returns the
+// picks of the last combination take accepted (ok false: none). The bands
+// split the range of possible totals of the layers so far into at most
+// bands+1 bands of equal width, at least one cycle: when the cycles are
+// integers and their range is below bands, every total has its own band
+// and the result is exact; otherwise a combination is lost only to one of
+// less energy whose cycles differ by less than the band width at each
+// layer.
+func leastEnergy(cs [][]cand, bands int, take func(t, e float64) bool) ([]int, bool) {
+	n := len(cs)
+	if n == 0 {
+		return nil, false
+	}
+	type state struct {
+		t, e float64
+		from int32 // band of the previous layer's state
+		j    int32 // candidate taken at this layer (-1: empty band)
+	}
+	var span float64
+	for _, c := range cs {
+		if len(c) == 0 {
+			return nil, false
+		}
+		mn, mx := c[0].t, c[0].t
+		for _, x := range c[1:] {
+			mn, mx = math.Min(mn, x.t), math.Max(mx, x.t)
+		}
+		span += mx - mn
+	}
+	width := math.Max(1, math.Ceil((span+1)/float64(bands)))
+	stages := make([][]state, n)
+	prev := []state{{j: -1}}
+	var partLo float64
+	for i, c := range cs {
+		mn := c[0].t
+		for _, x := range c[1:] {
+			mn = math.Min(mn, x.t)
+		}
+		partLo += mn
+		var partHi float64
+		for _, s := range prev {
+			if s.j >= 0 || i == 0 {
+				partHi = math.Max(partHi, s.t)
+			}
+		}
+		mx := c[0].t
+		for _, x := range c[1:] {
+			mx = math.Max(mx, x.t)
+		}
+		partHi += mx
+		cur := make([]state, int((partHi-partLo)/width)+1)
+		for k := range cur {
+			cur[k].j = -1
+		}
+		for b, s := range prev {
+			if i > 0 && s.j < 0 {
+				continue
+			}
+			for j, x := range c {
+				t, e := s.t+x.t, s.e+x.e
+				k := int((t - partLo) / width)
+				k = min(max(k, 0), len(cur)-1)
+				if q := &cur[k]; q.j < 0 || e < q.e || (e == q.e && t < q.t) {
+					*q = state{t: t, e: e, from: int32(b), j: int32(j)}
+				}
+			}
+		}
+		stages[i] = cur
+		prev = cur
+	}
+	best := -1
+	for k, s := range prev {
+		if s.j >= 0 && take(s.t, s.e) {
+			best = k
+		}
+	}
+	if best < 0 {
+		return nil, false
+	}
+	picks := make([]int, n)
+	for i, k := n-1, best; i >= 0; i-- {
+		s := stages[i][k]
+		picks[i] = int(s.j)
+		k = int(s.from)
+	}
+	return picks, true
 }

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -145,5 +146,68 @@ func TestCombineRandom(t *testing.T) {
 	t.Logf("combine found the best combination in %d of %d random cases", optimal, cases)
 	if optimal < cases*9/10 {
 		t.Errorf("combine found the best combination in only %d of %d cases", optimal, cases)
+	}
+}
+
+// TestCombineExact checks on random pools of 10 layers with 15 mappings
+// each (integer cycles, so that every total has its own band) that combine
+// finds the least latency within the power budget, computed by an
+// independent dynamic program over the exact totals of cycles.
+func TestCombineExact(t *testing.T) {
+	c := &coopt{opts: CoOptions{Objective: NetLatency, Budgets: Budgets{MaxPowerW: 1}}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for k := 0; k < 20; k++ {
+		cands := randomPools(rng, 10, 15, 50, 200)
+		d, p := combineCase(cands)
+		d.tally(c.opts.Budgets, false)
+		got := c.combine(d, p)
+		// least[T] is the least energy of a combination of T cycles.
+		least := map[int]float64{0: 0}
+		for _, cs := range cands {
+			next := map[int]float64{}
+			for t0, e0 := range least {
+				for _, x := range cs {
+					t1, e1 := t0+int(x[0]), e0+x[1]
+					if e, ok := next[t1]; !ok || e1 < e {
+						next[t1] = e1
+					}
+				}
+			}
+			least = next
+		}
+		best := math.Inf(1)
+		for tt, e := range least {
+			if e <= 1000*float64(tt)*(1+1e-12) && float64(tt) < best {
+				best = float64(tt)
+			}
+		}
+		if !got.Feasible || float64(got.Cycles) != best {
+			t.Errorf("case %d: combine %d cycles (feasible %v), the best within the budget is %g", k, got.Cycles, got.Feasible, best)
+		}
+	}
+}
+
+// randomPools returns n layers of m random candidates each: cycles between
+// lo and lo+span, energy 600-1400 pJ per cycle.
+func randomPools(rng *rand.Rand, n, m, lo, span int) [][][2]float64 {
+	cands := make([][][2]float64, n)
+	for i := range cands {
+		for j := 0; j < m; j++ {
+			t := float64(lo + rng.IntN(span))
+			cands[i] = append(cands[i], [2]float64{t, t * (600 + 800*rng.Float64())})
+		}
+	}
+	return cands
+}
+
+// BenchmarkCombine combines 24 layers of 100 pooled mappings each (a
+// ResNet-50 frugal step's pools are about that size) under a power budget.
+func BenchmarkCombine(b *testing.B) {
+	c := &coopt{opts: CoOptions{Objective: NetLatency, Budgets: Budgets{MaxPowerW: 1}}}
+	d, p := combineCase(randomPools(rand.New(rand.NewPCG(3, 4)), 24, 100, 100000, 5000000))
+	d.tally(c.opts.Budgets, false)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.combine(d, p)
 	}
 }
