@@ -145,43 +145,41 @@ func (p *problem) maxAxisProduct(axes []int) (int64, bool) {
 // the per-axis products of those dimensions: it bounds their product).
 func (p *problem) maxAxisProductOf(axes []int, use func(workload.Dim) bool) (int64, bool) {
 	const maxStates = 1 << 16
-	type state []int
-	key := func(s state) string {
-		b := make([]byte, 0, 4*len(s))
-		for _, v := range s {
-			b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
-		}
-		return string(b)
+	// A state is the product placed on each axis so far (at most
+	// maxAxes axes; more is never needed by the templates or goldens).
+	const maxAxes = 16
+	type state [maxAxes]int32
+	if len(axes) > maxAxes {
+		return 0, false
 	}
-	start := make(state, len(axes))
-	for i := range start {
+	var start state
+	for i := range axes {
 		start[i] = 1
 	}
-	cur := map[string]state{key(start): start}
+	cur := map[state]struct{}{start: {}}
 	for d := workload.Dim(0); d < workload.NumDims; d++ {
 		n := p.l.Dims[d]
 		if n == 1 || !use(d) {
 			continue
 		}
-		next := map[string]state{}
+		next := map[state]struct{}{}
 		var place func(s state, a, left int)
 		place = func(s state, a, left int) {
 			if a == len(axes) {
-				c := append(state(nil), s...)
-				next[key(c)] = c
+				next[s] = struct{}{}
 				return
 			}
 			for f := 1; f <= left; f++ {
-				if left%f != 0 || s[a]*f > axes[a] {
+				if left%f != 0 || int(s[a])*f > axes[a] {
 					continue
 				}
-				s[a] *= f
-				place(s, a+1, left/f)
-				s[a] /= f
+				t := s
+				t[a] *= int32(f)
+				place(t, a+1, left/f)
 			}
 		}
-		for _, s := range cur {
-			place(append(state(nil), s...), 0, n)
+		for s := range cur {
+			place(s, 0, n)
 			if len(next) > maxStates {
 				return 0, false
 			}
@@ -189,9 +187,9 @@ func (p *problem) maxAxisProductOf(axes []int, use func(workload.Dim) bool) (int
 		cur = next
 	}
 	best := int64(1)
-	for _, s := range cur {
+	for s := range cur {
 		v := int64(1)
-		for _, x := range s {
+		for _, x := range s[:len(axes)] {
 			v *= int64(x)
 		}
 		best = max(best, v)

@@ -117,3 +117,26 @@ func checkShape(t *testing.T, p *problem, l workload.Layer, m *mapping.Mapping) 
 		}
 	}
 }
+
+// BenchmarkNewProblem measures the setup of a search (the bounds'
+// precomputation included) for ResNet-18's 12 distinct layers on the golden
+// Eyeriss design: the co-optimizer pays it at every certification and
+// frugal dive.
+func BenchmarkNewProblem(b *testing.B) {
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		b.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, l := range net.Layers {
+			if _, err := newProblem(c.Arch, l, Options{Objective: Energy}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
