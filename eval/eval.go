@@ -97,6 +97,11 @@ type Evaluator struct {
 	n      nest
 	sc     scratch
 	t      []tile
+	// Cost's storage: the per-level and per-data-space records it fills
+	// instead of allocating a Result.
+	costStats  []DataSpaceStats
+	costCounts [][workload.NumDataSpaces]*DataSpaceStats
+	costRes    Result
 }
 
 // tile is one level's view of a data space while counts are derived.
@@ -114,6 +119,23 @@ type tile struct {
 // Layer evaluates mapping m of layer l on architecture a (see the function
 // Layer).
 func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*Result, error) {
+	return e.layer(a, l, m, true)
+}
+
+// Cost is Layer's cycles and energy (pJ), bit for bit, without building a
+// Result: it allocates nothing once the Evaluator has seen a mapping of as
+// many levels. For searches that keep the full result of few mappings.
+func (e *Evaluator) Cost(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (cycles int64, energyPJ float64, err error) {
+	r, err := e.layer(a, l, m, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	return r.Cycles, r.EnergyPJ, nil
+}
+
+// layer is Layer; without full, the result is the Evaluator's own storage
+// (no per-level records), valid until its next use.
+func (e *Evaluator) layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping, full bool) (*Result, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
@@ -153,9 +175,22 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 	n.build(levels, c)
 	s := n.analyseInto(&e.sc)
 
-	res := &Result{MACs: l.MACs(), Levels: make([]LevelStats, L)}
+	var res *Result
+	var counts [][workload.NumDataSpaces]*DataSpaceStats
+	if full {
+		res = &Result{MACs: l.MACs(), Levels: make([]LevelStats, L)}
+		counts = make([][workload.NumDataSpaces]*DataSpaceStats, L)
+	} else {
+		e.costRes = Result{MACs: l.MACs()}
+		res = &e.costRes
+		if cap(e.costCounts) < L {
+			e.costCounts = make([][workload.NumDataSpaces]*DataSpaceStats, L)
+			e.costStats = make([]DataSpaceStats, L*int(workload.NumDataSpaces))
+		}
+		counts = e.costCounts[:L]
+		clear(counts)
+	}
 	// Per data space: collapse loops into levels, apply masks, derive counts.
-	counts := make([][workload.NumDataSpaces]*DataSpaceStats, L)
 	for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
 		e.t = resize(e.t, L)
 		t := e.t
@@ -240,8 +275,15 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 			if !keep(i) || t[i].size == 0 {
 				continue
 			}
-			st := &DataSpaceStats{UtilizedInstances: t[i].repl, TileSize: t[i].size, PartitionSize: t[i].part,
+			rec := DataSpaceStats{UtilizedInstances: t[i].repl, TileSize: t[i].size, PartitionSize: t[i].part,
 				LinkTransfers: int64(t[i].links)}
+			var st *DataSpaceStats
+			if full {
+				st = &rec
+			} else {
+				st = &e.costStats[i*int(workload.NumDataSpaces)+int(ds)]
+				*st = rec
+			}
 			if rw {
 				outermost := true
 				for o := i + 1; o < L; o++ {
@@ -276,9 +318,12 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 	cycles := computeCycles
 	total := 0.0
 	for i, al := range a.Levels {
-		ls := LevelStats{Name: al.Name, Instances: al.Instances, DataSpaces: map[string]*DataSpaceStats{},
+		ls := LevelStats{Name: al.Name, Instances: al.Instances,
 			AreaPerInstance: al.Area, WordBits: al.WordBits, BlockSize: al.BlockSize, BandwidthThrottling: 1}
-		if al.Size > 0 {
+		if full {
+			ls.DataSpaces = map[string]*DataSpaceStats{}
+		}
+		if al.Size > 0 && full {
 			sz := al.Size
 			ls.SizeWords = &sz
 		}
@@ -299,7 +344,9 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 				float64(ceilDiv(st.Updates, bs))*al.UpdateEnergy
 			st.EnergyPJ = e * float64(st.UtilizedInstances)
 			ls.EnergyPJ += st.EnergyPJ
-			ls.DataSpaces[ds.String()] = st
+			if full {
+				ls.DataSpaces[ds.String()] = st
+			}
 			// Per data space words/cycle, summed in data-space order, as
 			// timeloop-model does (the rounding decides ties in ceil below).
 			if computeCycles > 0 {
@@ -336,7 +383,9 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 			cycles = ls.Cycles
 		}
 		total += ls.EnergyPJ
-		res.Levels[i] = ls
+		if full {
+			res.Levels[i] = ls
+		}
 	}
 	res.MACEnergyPJ = float64(computeCycles*utilizedMACs) * a.MAC.Energy
 	total += res.MACEnergyPJ
@@ -347,7 +396,9 @@ func (e *Evaluator) Layer(a *arch.Arch, l workload.Layer, m *mapping.Mapping) (*
 	if cycles > 0 {
 		res.Utilization = float64(res.MACs) / (float64(a.MAC.Instances) * float64(cycles))
 	}
-	res.AreaUM2 = a.Area()
+	if full {
+		res.AreaUM2 = a.Area()
+	}
 	return res, nil
 }
 

@@ -84,7 +84,8 @@ func relErr(got, want float64) float64 {
 }
 
 // TestGoldens evaluates every Timeloop v3.0.3 golden case and compares cycles,
-// energy, area and every per-level counter with timeloop-model's output.
+// energy, area and every per-level counter with timeloop-model's output, and
+// Cost's cycles and energy with Layer's, bit for bit.
 func TestGoldens(t *testing.T) {
 	type worst struct {
 		name string
@@ -101,6 +102,9 @@ func TestGoldens(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
+		}
+		if c, e, err := ev.Cost(a, l, m); err != nil || c != r.Cycles || e != r.EnergyPJ {
+			t.Errorf("%s: Cost %d cycles %v pJ (%v), Layer %d cycles %v pJ", name, c, e, err, r.Cycles, r.EnergyPJ)
 		}
 		if an := &ev.sc.an; an.shareMisses > 0 {
 			t.Errorf("%s: %d of %d link fan-outs' buckets do not add up", name, an.shareMisses, an.linkShares)

@@ -158,3 +158,21 @@ func BenchmarkEvaluatorReuse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluatorCost is BenchmarkEvaluatorReuse through Cost, which
+// builds no Result.
+func BenchmarkEvaluatorCost(b *testing.B) {
+	a, err := arch.Eyeriss(arch.DefaultEyeriss())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := eyerissMapping(b)
+	l := rn18Layer()
+	var e Evaluator
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := e.Cost(a, l, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -72,11 +72,15 @@ func (p *problem) dive(evals int) {
 			if len(memo) >= maxMemo {
 				clear(memo)
 			}
-			r, err := p.ev.Layer(p.a, p.l, cand)
+			// Cost scores it without building a Result; the full
+			// evaluation is for the few that beat the best.
+			cyc, en, err := p.ev.Cost(p.a, p.l, cand)
 			if err == nil {
-				m = memory{p.scoreOf(r), true}
+				m = memory{p.score(cyc, en), true}
 				if m.s.less(p.bestS) {
-					p.offer(cand, r)
+					if r, err := p.ev.Layer(p.a, p.l, cand); err == nil {
+						p.offer(cand, r)
+					}
 				}
 			}
 			memo[fp] = m

@@ -335,7 +335,12 @@ func newProblem(a *arch.Arch, l workload.Layer, o Options) (*problem, error) {
 
 // scoreOf is the objective of an evaluation.
 func (p *problem) scoreOf(r *eval.Result) score {
-	e, c := r.EnergyPJ, float64(r.Cycles)
+	return p.score(r.Cycles, r.EnergyPJ)
+}
+
+// score is the objective of a mapping of the given cycles and energy (pJ).
+func (p *problem) score(cycles int64, e float64) score {
+	c := float64(cycles)
 	switch p.o.Objective {
 	case Energy:
 		return score{a: e}
