@@ -144,24 +144,24 @@ func BenchmarkEvalExact(b *testing.B) {
 // Evaluator kept across calls (its storage reused), against Layer's fresh
 // storage per call in BenchmarkEvalExact.
 func BenchmarkEvaluatorReuse(b *testing.B) {
-	a, err := arch.Eyeriss(arch.DefaultEyeriss())
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := eyerissMapping(b)
-	l := rn18Layer()
-	var e Evaluator
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := e.Layer(a, l, m); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchEvaluator(b, func(e *Evaluator, a *arch.Arch, l workload.Layer, m *mapping.Mapping) error {
+		_, err := e.Layer(a, l, m)
+		return err
+	})
 }
 
 // BenchmarkEvaluatorCost is BenchmarkEvaluatorReuse through Cost, which
 // builds no Result.
 func BenchmarkEvaluatorCost(b *testing.B) {
+	benchEvaluator(b, func(e *Evaluator, a *arch.Arch, l workload.Layer, m *mapping.Mapping) error {
+		_, _, err := e.Cost(a, l, m)
+		return err
+	})
+}
+
+// benchEvaluator runs eval on the BenchmarkEvalExact mapping with one
+// Evaluator kept across calls.
+func benchEvaluator(b *testing.B, eval func(*Evaluator, *arch.Arch, workload.Layer, *mapping.Mapping) error) {
 	a, err := arch.Eyeriss(arch.DefaultEyeriss())
 	if err != nil {
 		b.Fatal(err)
@@ -171,7 +171,7 @@ func BenchmarkEvaluatorCost(b *testing.B) {
 	var e Evaluator
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := e.Cost(a, l, m); err != nil {
+		if err := eval(&e, a, l, m); err != nil {
 			b.Fatal(err)
 		}
 	}

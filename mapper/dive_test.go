@@ -10,6 +10,21 @@ import (
 	"github.com/accelopt/accelopt/workload"
 )
 
+// eyerissResNet18 is the golden Eyeriss-like 14x12 design (skipping when
+// the goldens are not there) and ResNet-18's distinct layers.
+func eyerissResNet18(tb testing.TB) (*golden.Case, workload.Network) {
+	tb.Helper()
+	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
+	if err != nil {
+		tb.Skip(err)
+	}
+	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, net
+}
+
 // TestDiveMoves applies the dive's exchange and rotation moves to scattered
 // mappings of ResNet-18's layers on the golden Eyeriss design and checks
 // what each promises: an exchange changes the factors of exactly two
@@ -17,14 +32,7 @@ import (
 // every fan-out; a rotation changes one level's order only, into another
 // order of the same loops.
 func TestDiveMoves(t *testing.T) {
-	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
-	if err != nil {
-		t.Skip(err)
-	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, net := eyerissResNet18(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var exchanges, rotations int
 	for _, l := range net.Layers {
@@ -123,14 +131,7 @@ func checkShape(t *testing.T, p *problem, l workload.Layer, m *mapping.Mapping) 
 // Eyeriss design: the co-optimizer pays it at every certification and
 // frugal dive.
 func BenchmarkNewProblem(b *testing.B) {
-	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
-	if err != nil {
-		b.Skip(err)
-	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, net := eyerissResNet18(b)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		for _, l := range net.Layers {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/accelopt/accelopt/eval"
-	"github.com/accelopt/accelopt/golden"
 	"github.com/accelopt/accelopt/workload"
 )
 
@@ -17,14 +16,7 @@ import (
 // evaluation and score, the bound is below it, and the evaluation count
 // includes the helpers'. An uncapped search never starts helpers.
 func TestHelperDives(t *testing.T) {
-	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
-	if err != nil {
-		t.Skip(err)
-	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, net := eyerissResNet18(t)
 	for _, l := range []workload.Layer{net.Layers[1], net.Layers[11]} {
 		for _, w := range []int{1, 3} {
 			o := Options{Objective: EDP, TimeLimit: 300 * time.Millisecond, Workers: w}
@@ -71,14 +63,7 @@ func TestHelperDives(t *testing.T) {
 // repeats answered from the dive's memory, and its mapping re-evaluates to
 // the reported result.
 func TestDiveOnly(t *testing.T) {
-	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
-	if err != nil {
-		t.Skip(err)
-	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, net := eyerissResNet18(t)
 	for _, l := range []workload.Layer{net.Layers[1], net.Layers[5], net.Layers[11]} {
 		o := Options{Objective: Weighted, Lambda: 0.001, MaxEvals: 500, DiveEvals: 500, DiveOnly: true}
 		r1, err := Optimal(context.Background(), c.Arch, l, o)

@@ -84,14 +84,7 @@ func TestResNet18Eyeriss(t *testing.T) {
 // Eyeriss-like design with no constraints (EDP), each capped at 1 s, and
 // reports how many were proven optimal and the mean gap.
 func BenchmarkOptimalMapper(b *testing.B) {
-	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
-	if err != nil {
-		b.Skip(err)
-	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, net := eyerissResNet18(b)
 	var proven, n int
 	var gap float64
 	for i := 0; i < b.N; i++ {
@@ -122,14 +115,7 @@ func TestResNet18RootBounds(t *testing.T) {
 	if os.Getenv("ACCELOPT_MAPPER_ROOTS") == "" {
 		t.Skip("set ACCELOPT_MAPPER_ROOTS to run")
 	}
-	c, err := golden.Load(goldenRoot + "eyeriss_int16_14x12__rn18_conv1__mapper")
-	if err != nil {
-		t.Skip(err)
-	}
-	net, err := workload.Zoo("resnet18", workload.ZooOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, net := eyerissResNet18(t)
 	tl := timeloopMapper()
 	for li, l := range net.Layers {
 		p, err := newProblem(c.Arch, l, Options{Objective: EDP})
