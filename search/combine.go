@@ -148,37 +148,30 @@ func leastEnergy(cs [][]cand, bands int, take func(t, e float64) bool) ([]int, b
 		j    int32 // candidate taken at this layer (-1: empty band)
 	}
 	var span float64
-	for _, c := range cs {
+	lo, hi := make([]float64, n), make([]float64, n) // each layer's fewest and most cycles
+	for i, c := range cs {
 		if len(c) == 0 {
 			return nil, false
 		}
-		mn, mx := c[0].t, c[0].t
+		lo[i], hi[i] = c[0].t, c[0].t
 		for _, x := range c[1:] {
-			mn, mx = math.Min(mn, x.t), math.Max(mx, x.t)
+			lo[i], hi[i] = math.Min(lo[i], x.t), math.Max(hi[i], x.t)
 		}
-		span += mx - mn
+		span += hi[i] - lo[i]
 	}
 	width := math.Max(1, math.Ceil((span+1)/float64(bands)))
 	stages := make([][]state, n)
 	prev := []state{{j: -1}}
 	var partLo float64
 	for i, c := range cs {
-		mn := c[0].t
-		for _, x := range c[1:] {
-			mn = math.Min(mn, x.t)
-		}
-		partLo += mn
+		partLo += lo[i]
 		var partHi float64
 		for _, s := range prev {
 			if s.j >= 0 || i == 0 {
 				partHi = math.Max(partHi, s.t)
 			}
 		}
-		mx := c[0].t
-		for _, x := range c[1:] {
-			mx = math.Max(mx, x.t)
-		}
-		partHi += mx
+		partHi += hi[i]
 		cur := make([]state, int((partHi-partLo)/width)+1)
 		for k := range cur {
 			cur[k].j = -1
