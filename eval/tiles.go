@@ -65,18 +65,23 @@ func (e *extents) tiles(l workload.Layer) [workload.NumDataSpaces]int64 {
 	return out
 }
 
-// Fits reports whether every level's kept tiles fit its capacity.
+// Fits reports whether every level's kept tiles fit its capacity. It
+// computes a level's tiles only where they are checked (a level with a
+// capacity that keeps something) and stops at the first misfit.
 func Fits(a *arch.Arch, l workload.Layer, m *mapping.Mapping) bool {
-	ts := TileSizes(l, m)
+	ext := unitExtents()
 	for i := range a.Levels {
+		ext.times(&m.Levels[i])
 		eff := a.Levels[i].EffectiveSize()
-		if eff <= 0 {
+		k := &m.Levels[i].Keep
+		if eff <= 0 || !(k[workload.Weights] || k[workload.Inputs] || k[workload.Outputs]) {
 			continue
 		}
+		ts := ext.tiles(l)
 		var need int64
 		for ds := workload.DataSpace(0); ds < workload.NumDataSpaces; ds++ {
-			if m.Levels[i].Keep[ds] {
-				need += ts[i][ds]
+			if k[ds] {
+				need += ts[ds]
 			}
 		}
 		if float64(need) > eff {

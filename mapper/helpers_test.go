@@ -90,5 +90,17 @@ func TestDiveOnly(t *testing.T) {
 				t.Errorf("%s: mapping re-evaluates to %+v (%v), result says %d cycles %g pJ", l.Name, e, err, r.Eval.Cycles, r.Eval.EnergyPJ)
 			}
 		}
+		// Without bounds: the same mapping and score, bound 0, gap 1.
+		o.NoBound = true
+		r4, err := Optimal(context.Background(), c.Arch, l, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r4.Mapping.Fingerprint() != r2.Mapping.Fingerprint() || r4.Score != r2.Score || r4.Evaluated != r2.Evaluated {
+			t.Errorf("%s: without bounds score %g after %d evaluations, with them %g after %d", l.Name, r4.Score, r4.Evaluated, r2.Score, r2.Evaluated)
+		}
+		if r4.Bound != 0 || r4.Gap != 1 || r4.Optimal {
+			t.Errorf("%s: without bounds bound %g gap %g optimal %v, want 0, 1, false", l.Name, r4.Bound, r4.Gap, r4.Optimal)
+		}
 	}
 }

@@ -123,6 +123,11 @@ type Options struct {
 	// (the co-optimizer's), whose cost does not depend on how far the
 	// branch and bound would get before its evaluation cap.
 	DiveOnly bool
+	// NoBound, with DiveOnly, skips the lower bounds and their
+	// precomputation (which on a large PE array costs as much as a short
+	// dive): Bound is 0 and Gap 1; the mapping is the same. For callers
+	// that read the mapping only (the co-optimizer's energy dives).
+	NoBound bool
 }
 
 // Prune rules, the keys of Result.Pruned (docs/MAPPER.md argues each).
@@ -311,8 +316,10 @@ func newProblem(a *arch.Arch, l workload.Layer, o Options) (*problem, error) {
 			p.capAbove[i] = 1 << 50
 		}
 	}
-	p.maxSp = p.maxSpatial()
-	p.clsCap = p.classCaps()
+	if !p.noBound() {
+		p.maxSp = p.maxSpatial()
+		p.clsCap = p.classCaps()
+	}
 	p.boundsOK = a.MAC.Energy >= 0
 	for _, lv := range a.Levels {
 		if lv.ReadEnergy < 0 || lv.WriteEnergy < 0 || lv.UpdateEnergy < 0 {
@@ -380,6 +387,9 @@ func (p *problem) lowerScore(cyc, en float64) score {
 }
 
 func (p *problem) prune(rule string) { p.res.Pruned[rule]++ }
+
+// noBound reports whether the search skips its bounds (Options.NoBound).
+func (p *problem) noBound() bool { return p.o.DiveOnly && p.o.NoBound }
 
 func (p *problem) run(ctx context.Context) (*Result, error) {
 	t0 := time.Now()
@@ -544,7 +554,9 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 		p.dive(p.diveEvals())
 		done = branch()
 	}
-	prepare() // the final bound needs the root bounds (counted in Elapsed)
+	if !p.noBound() {
+		prepare() // the final bound needs the root bounds (counted in Elapsed)
+	}
 	res := p.res
 	res.Elapsed = time.Since(t0)
 	if !p.hasBest {
@@ -557,6 +569,10 @@ func (p *problem) run(ctx context.Context) (*Result, error) {
 	if !p.stopped {
 		res.Optimal = true
 		res.Bound = res.Score
+		return res, nil
+	}
+	if p.noBound() {
+		res.Gap = 1
 		return res, nil
 	}
 	// Unexplored: every keep assignment not finished (the one interrupted

@@ -109,7 +109,7 @@ func (c *coopt) certify(ctx context.Context, d *Design, evals int64, pool pools)
 					}
 				}
 				o := mapper.Options{Objective: mapper.Weighted, Lambda: lk, Incumbent: inc.Mapping,
-					MaxEvals: per[i] / 3, DiveEvals: int(per[i] / 3), DiveOnly: true}
+					MaxEvals: per[i] / 3, DiveEvals: int(per[i] / 3), DiveOnly: true, NoBound: true}
 				if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
 					spent[i] += r.Evaluated - r.Repeats
 					pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})
@@ -212,7 +212,7 @@ func (c *coopt) frugal(ctx context.Context, d *Design, pool pools, evals int64) 
 		// energy pooled mapping (the first dive's included).
 		var inc *mapping.Mapping
 		for pass := 0; pass < 2; pass++ {
-			o := mapper.Options{Objective: mapper.Energy, MaxEvals: per[i], DiveEvals: int(per[i]), DiveOnly: true, Incumbent: inc}
+			o := mapper.Options{Objective: mapper.Energy, MaxEvals: per[i], DiveEvals: int(per[i]), DiveOnly: true, NoBound: true, Incumbent: inc}
 			if r, err := mapper.Optimal(ctx, d.Arch, d.Layers[i].Layer, o); err == nil {
 				spent[i] += r.Evaluated - r.Repeats
 				pool.addLayer(i, LayerDesign{Layer: d.Layers[i].Layer, Mapping: r.Mapping, Result: r.Eval})

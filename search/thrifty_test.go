@@ -110,3 +110,74 @@ func TestThriftyPool(t *testing.T) {
 		}
 	}
 }
+
+// TestThriftyStart checks start against choosing directly: every remembered
+// mapping refitted onto smaller hardware, evaluated exactly, the first of
+// least score kept (the warm start first). The list holds repeats (one
+// mapping offered under several energies, and mappings that refit to the
+// same one), which start scores once.
+func TestThriftyStart(t *testing.T) {
+	big, err := arch.Template("eyeriss", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := arch.Template("eyeriss", map[string]float64{"pe_x": 7, "pe_y": 6, "glb_depth": 1024, "weights_spad_depth": 96})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := workload.NewConv("3x3", 64, 64, 3, 3, 28, 28)
+	sb, err := NewSpace(big, l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := NewSpace(small, l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores := map[string]func(*eval.Result) float64{
+		"energy": func(r *eval.Result) float64 { return r.EnergyPJ },
+		"cycles": func(r *eval.Result) float64 { return float64(r.Cycles) },
+	}
+	for seed := uint64(1); seed <= 4; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		th := make(thrifty, 1)
+		e := 1.0
+		for range 12 {
+			m, _, err := sb.Random(rng, 0.5)
+			if err != nil {
+				continue
+			}
+			for range 2 { // the same mapping under two energies
+				th.add(0, m, e)
+				e++
+			}
+		}
+		warm, _, err := ss.Random(rng, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, score := range scores {
+			var want *eval.Result
+			if r, err := eval.Layer(small, l, warm); err == nil {
+				want = r
+			}
+			for _, x := range th[0] {
+				m := ss.Refit(x.m)
+				if m == nil {
+					continue
+				}
+				if r, err := eval.Layer(small, l, m); err == nil && (want == nil || score(r) < score(want)) {
+					want = r
+				}
+			}
+			got := th.start(ss, nil, 0, warm, score, true)
+			r, err := eval.Layer(small, l, got)
+			if err != nil {
+				t.Fatalf("seed %d, %s: start returned an illegal mapping: %v", seed, name, err)
+			}
+			if score(r) != score(want) {
+				t.Errorf("seed %d, %s: start's mapping scores %g, the best candidate %g", seed, name, score(r), score(want))
+			}
+		}
+	}
+}
