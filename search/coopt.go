@@ -215,7 +215,7 @@ func (c *coopt) lessPotential(d, cur *Design) bool {
 // runnerUpMargin is how close (relative, in the run's objective) the
 // runner-up of the final stages must come to the result for the frugal step
 // to run on it as well (see CoOptimize).
-const runnerUpMargin = 0.015
+const runnerUpMargin = 0.0075
 
 // runnerUp is the best of finals, feasible, on other hardware than res and
 // within runnerUpMargin of res; nil when there is none.
@@ -288,7 +288,8 @@ type CoOptions struct {
 	Until time.Time
 	// Descents is the number of hardware descents: 1 runs one from the best
 	// start (the template's default hardware or the NLP proposal); otherwise
-	// (0) a second one runs from the lean start (leanParams).
+	// (0) a second one runs from the lean start (leanParams) and a third
+	// from the wide start (wideParams).
 	Descents int
 	// CertifyEvals is the optimal mapper's evaluation budget per layer, on
 	// average, for certifying the returned design and searching the faster
@@ -403,9 +404,15 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 	// bestPot is the design of least potential latency (see potential),
 	// feasible or not: a candidate for the final stage besides best.
 	var bestPot *Design
+	// descentPot is the design of least potential latency of the descent
+	// running (nil between descents).
+	var descentPot *Design
 	keep := func(d *Design) {
 		if c.lessPotential(d, bestPot) {
 			bestPot = d
+		}
+		if c.lessPotential(d, descentPot) {
+			descentPot = d
 		}
 		if d != nil && c.better(d, best) {
 			best = d
@@ -505,29 +512,54 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		lambda float64
 	}
 	origins := []origin{{cur, lambda}}
+	var wide map[string]float64
 	if o.Descents != 1 && ctx.Err() == nil {
 		if d, l2, err := c.startAt(ctx, leanParams(params, o.Free), lambda); err == nil {
 			keep(d)
 			origins = append(origins, origin{d, l2})
 		}
+		wide = wideParams(params, o.Free)
 	}
-	for k, or := range origins {
+	planned := len(origins)
+	if wide != nil {
+		planned++
+	}
+	// pots are the designs of least potential latency of every descent,
+	// probed by the final stage besides the run's (bestPot).
+	var pots []*Design
+	for k := 0; k < len(origins); k++ {
 		if ctx.Err() != nil {
 			break
 		}
+		or := origins[k]
 		// Under a hard budget (see hardDeadline) the descents share the
 		// time left and stop early enough for the final polish; otherwise
 		// they are the default run's.
 		var until time.Time
 		if dl, ok := hardDeadline(ctx, o); ok {
-			until = time.Now().Add(time.Until(dl) / time.Duration(len(origins)-k))
+			until = time.Now().Add(time.Until(dl) / time.Duration(planned-k))
 		}
 		c.warmFrom(or.d)
 		tag := ""
-		if len(origins) > 1 {
-			tag = fmt.Sprintf("descent %d/%d ", k+1, len(origins))
+		if planned > 1 {
+			tag = fmt.Sprintf("descent %d/%d ", k+1, planned)
+		}
+		descentPot = or.d
+		if !c.lessPotential(or.d, nil) {
+			descentPot = nil
 		}
 		c.descend(ctx, or.d, or.lambda, until, false, st, keep, tag)
+		pots = append(pots, descentPot)
+		descentPot = nil
+		// The wide start (see wideParams) is set up after the other
+		// descents, so that theirs do not depend on it.
+		if k == len(origins)-1 && wide != nil && ctx.Err() == nil {
+			if d, l2, err := c.startAt(ctx, wide, lambda); err == nil {
+				keep(d)
+				origins = append(origins, origin{d, l2})
+			}
+			wide = nil
+		}
 	}
 	// final is the final stage. A lite one (for the depth variants below)
 	// takes b's own search as the polish, bisects the power multiplier in
@@ -592,26 +624,38 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		return !ok || time.Until(dl) > time.Duration(n)*c.fullCost
 	}
 	// finish is the final stage and the steps after it, from b, the best
-	// design of a hardware search, and pot, its design of least potential
-	// latency (see potential).
-	finish := func(b, pot *Design) *Design {
+	// design of a hardware search, and pots, designs of least potential
+	// latency (see potential; nil entries are skipped).
+	finish := func(b *Design, pots []*Design) *Design {
 		res := final(b, false, "final: ")
 		// finals are the final stages' results, for the frugal step.
 		finals := []*Design{res}
 		// Under a power budget the result is bounded by its energy: a design
 		// whose mappings are faster than the budget allows is over it, but
-		// slowed down (throttle) it may beat the best feasible one. The design
-		// of least potential latency, when it is another hardware point and
-		// promises at least 1% less latency, is probed (its own mappings,
-		// throttled and combined) and, when the probe comes within
-		// probeMargin of the result, goes through the final stage as well
-		// (with a deadline, only while the time for one is left).
-		if bp := pot; bp != nil && spare(2+powerSteps) && ctx.Err() == nil && !maps.Equal(bp.Params, res.Params) && c.potential(bp) < 0.99*res.LatencyMs {
+		// slowed down (throttle) it may beat the best feasible one. The
+		// designs of least potential latency (the run's, then each
+		// descent's), when on other hardware and promising at least 1% less
+		// latency, are probed (their own mappings, throttled and combined)
+		// and, when a probe comes within probeMargin of the result, go
+		// through the final stage as well (with a deadline, only while the
+		// time for one is left). Each descent ends in a basin of its own:
+		// the run's least potential alone left the lean descent's basin
+		// unprobed once a third descent ran.
+		probed := []*Design{res}
+		finalized := false // the first probe within the margin has been finalized
+		for _, bp := range pots {
+			if bp == nil || !spare(2+powerSteps) || ctx.Err() != nil || c.potential(bp) >= 0.99*res.LatencyMs ||
+				slices.ContainsFunc(probed, func(d *Design) bool { return maps.Equal(d.Params, bp.Params) }) {
+				continue
+			}
+			probed = append(probed, bp)
 			pp := newPools(bp)
 			c.throttle(ctx, bp, pp, false)
 			probe := c.combine(bp, pp)
 			if probe.Feasible && probe.LatencyMs < res.LatencyMs*probeMargin && ctx.Err() == nil {
-				r2 := final(bp, false, "probe: ")
+				// Later probes go through a lite final stage (see final).
+				r2 := final(bp, finalized, "probe: ")
+				finalized = true
 				if c.better(probe, r2) {
 					// The combination is a local search: from elsewhere it
 					// can end worse. The probe's mappings are on r2's
@@ -699,7 +743,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 		return res
 	}
 	t1, pre := time.Now(), best
-	res := finish(best, bestPot)
+	res := finish(best, append([]*Design{bestPot}, pots...))
 	// With Until, the run above is the default run (the descents stop at
 	// their local optima, after HWKicks escapes), so a longer run never
 	// returns a worse design than the default one. The time left, less
@@ -732,7 +776,7 @@ func CoOptimize(ctx context.Context, net workload.Network, o CoOptions) (*Design
 			c.warmFrom(from)
 			c.descend(ctx, from, from.multiplier(lambda), time.Now().Add(left), true, st, extKeep, "extended ")
 			if extBest != nil && ctx.Err() == nil && c.better(extBest, pre) && !maps.Equal(extBest.Params, res.Params) {
-				if r2 := finish(extBest, extPot); ctx.Err() == nil && c.better(r2, res) {
+				if r2 := finish(extBest, []*Design{extPot}); ctx.Err() == nil && c.better(r2, res) {
 					res = r2
 				}
 			}
@@ -1294,6 +1338,19 @@ func leanParams(p map[string]float64, free []string) map[string]float64 {
 			q[k] = math.Max(1, math.Round(q[k]/4))
 		}
 	}
+	return q
+}
+
+// wideParams is the wide start of the hardware search: the template's
+// parameters p with every free buffer depth but the largest at a quarter of
+// its value (rounded, at least 1); nil when no buffer depth is free.
+func wideParams(p map[string]float64, free []string) map[string]float64 {
+	big := largestDepth(free, p)
+	if big == "" {
+		return nil
+	}
+	q := leanParams(p, free)
+	q[big] = p[big]
 	return q
 }
 
